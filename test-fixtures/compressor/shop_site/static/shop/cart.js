@@ -1,0 +1,7 @@
+window.shop = window.shop || {};
+window.shop.cart = {
+  items: [],
+  add: function (item) {
+    this.items.push(item);
+  },
+};
