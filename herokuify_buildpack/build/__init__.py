@@ -1,0 +1,1 @@
+"""The build: what bin/compile runs inside the slug's Python."""

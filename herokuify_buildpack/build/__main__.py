@@ -1,0 +1,38 @@
+"""Entry point of the build: ``python -m herokuify_buildpack.build compile BUILD CACHE ENV``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from herokuify_buildpack import output
+from herokuify_buildpack.build.compile import BuildPaths, compile_app
+from herokuify_buildpack.errors import BuildError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="herokuify_buildpack.build")
+    commands = parser.add_subparsers(dest="command", required=True)
+    compile_parser = commands.add_parser("compile", help="collect, compress and upload the assets")
+    compile_parser.add_argument("build_dir", type=Path)
+    compile_parser.add_argument("cache_dir", type=Path)
+    compile_parser.add_argument("env_dir", type=Path)
+    compile_parser.add_argument(
+        "--manage-py", default="", help="manage.py's path in BUILD_DIR, as bin/detect found it"
+    )
+    compile_parser.add_argument("--verbosity", type=int, default=1, choices=range(4))
+    args = parser.parse_args(argv)
+
+    output.setup(verbose=args.verbosity > 1)
+    paths = BuildPaths(args.build_dir.resolve(), args.cache_dir.resolve(), args.env_dir.resolve())
+    try:
+        compile_app(paths, args.manage_py, args.verbosity)
+    except BuildError as exc:
+        output.error(f"herokuify: {exc}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Runs Django's collectstatic, then django-compressor's offline compress, to local disk.
+
+They run in this process, with the app's settings, so Django starts once. Files land in
+STATIC_ROOT (inside the slug); the upload step sends them to S3 in one batch afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from herokuify_buildpack import output
+from herokuify_buildpack.build.app import DjangoApp
+from herokuify_buildpack.errors import BuildError
+from herokuify_buildpack.upload.publish import StaticSource
+
+
+def setup_django(app: DjangoApp, settings_module: str) -> None:
+    os.chdir(app.root)
+    if str(app.root) not in sys.path:
+        sys.path.insert(0, str(app.root))
+    os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
+    import django
+
+    try:
+        django.setup()
+    except Exception as exc:
+        raise BuildError(
+            f"the settings module {app.settings_module} failed to load: "
+            f"{type(exc).__name__}: {exc}{_where(exc, app.root)}"
+        ) from exc
+    finally:
+        output.keep_enabled()
+
+
+def collect(verbosity: int) -> StaticSource:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    writer = output.IndentedWriter(sys.stdout)
+    # Some commands print to sys.stdout directly rather than to their stdout argument.
+    with contextlib.redirect_stdout(writer):  # type: ignore[type-var]
+        # clear: the bucket gets exactly this build's files, whatever an earlier step left.
+        call_command("collectstatic", interactive=False, clear=True, verbosity=verbosity)
+        compressed = _compress_offline(verbosity)
+    writer.flush()
+
+    static_root = Path(settings.STATIC_ROOT)
+    immutable: set[str] = set()
+    local_only: set[str] = set()
+    manifest = static_root / "staticfiles.json"
+    if manifest.is_file():
+        immutable.update(json.loads(manifest.read_text())["paths"].values())
+        local_only.add(manifest.name)
+    if compressed:
+        output_dir = settings.COMPRESS_OUTPUT_DIR.strip("/")
+        local_only.add(f"{output_dir}/{settings.COMPRESS_OFFLINE_MANIFEST}")
+        immutable.update(
+            path.relative_to(static_root).as_posix()
+            for path in (static_root / output_dir).rglob("*")
+            if path.is_file()
+        )
+    return StaticSource(static_root, frozenset(immutable - local_only), frozenset(local_only))
+
+
+def _compress_offline(verbosity: int) -> bool:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if "compressor" not in settings.INSTALLED_APPS:
+        return False
+    if not getattr(settings, "COMPRESS_OFFLINE", False):
+        output.info("django-compressor: COMPRESS_OFFLINE is off, so no offline bundles to build")
+        return False
+    output.step("Compressing offline (django-compressor)")
+    try:
+        call_command("compress", force=True, verbosity=verbosity)
+    except Exception as exc:
+        raise BuildError(f"compress failed: {type(exc).__name__}: {exc}") from exc
+    return True
+
+
+def _where(exc: BaseException, app_root: Path) -> str:
+    """The innermost line of the app's own code in the traceback: where to look first."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        path = Path(frame.filename)
+        if path.is_relative_to(app_root):
+            return f" ({path.relative_to(app_root)}, line {frame.lineno})"
+    return ""

@@ -1,0 +1,95 @@
+"""Build output in Heroku's style, through logging, with every secret value masked.
+
+Steps print as "-----> text", details indented by 7 spaces, errors as " !     text". Masking sits
+in the one handler all output passes through, so no code path can print a secret by accident.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+from typing import TextIO
+
+LOGGER_NAME = "herokuify"
+MASK = "[hidden]"
+# Values this short would mask innocent text; no real secret is this short.
+_MIN_SECRET_LENGTH = 6
+
+log = logging.getLogger(LOGGER_NAME)
+
+
+class _Redactor:
+    def __init__(self) -> None:
+        self.secrets: set[str] = set()
+
+    def add(self, values: Iterable[str]) -> None:
+        self.secrets.update(v for v in values if len(v) >= _MIN_SECRET_LENGTH)
+
+    def __call__(self, text: str) -> str:
+        # Longest first, so a secret that contains another is masked whole.
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(secret, MASK)
+        return text
+
+
+redact = _Redactor()
+
+
+class _HerokuFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        if record.levelno >= logging.ERROR:
+            prefix = " !     "
+        elif getattr(record, "step", False):
+            prefix = "-----> "
+        else:
+            prefix = "       "
+        lines = redact(record.getMessage()).splitlines() or [""]
+        return "\n".join(prefix + line for line in lines)
+
+
+def setup(stream: TextIO = sys.stdout, verbose: bool = False) -> None:
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(_HerokuFormatter())
+    log.handlers[:] = [handler]
+    log.setLevel(logging.DEBUG if verbose else logging.INFO)
+    # The app's LOGGING may reconfigure the root logger; ours stays independent of it.
+    log.propagate = False
+
+
+def keep_enabled() -> None:
+    """dictConfig in an app's settings disables existing loggers, ours included; undo that."""
+    log.disabled = False
+
+
+def step(message: str) -> None:
+    log.info(message, extra={"step": True})
+
+
+def info(message: str) -> None:
+    log.info(message)
+
+
+def error(message: str) -> None:
+    log.error(message)
+
+
+class IndentedWriter:
+    """A text stream that indents and masks what Django's commands print, line by line."""
+
+    def __init__(self, target: TextIO) -> None:
+        self.target = target
+        self.pending = ""
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        *lines, self.pending = self.pending.split("\n")
+        for line in lines:
+            if line.strip():
+                self.target.write(f"       {redact(line)}\n")
+        return len(text)
+
+    def flush(self) -> None:
+        if self.pending:
+            self.write("\n")
+        self.target.flush()

@@ -1,0 +1,120 @@
+"""The storage backends: django-storages' S3 backend with this buildpack's defaults.
+
+They read django-storages' usual AWS_* Django settings first, and fall back to config vars
+(including the Bucketeer add-on's), so naming a class is all the configuration an app needs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.staticfiles.storage import ManifestFilesMixin
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage
+from storages.backends.s3 import S3Storage
+
+from herokuify_buildpack import config
+
+# django-storages' option name for each value that config vars can supply.
+_FROM_CONFIG_VARS = {
+    "access_key": "access_key",
+    "secret_key": "secret_key",
+    "bucket_name": "bucket",
+    "region_name": "region",
+    "endpoint_url": "endpoint_url",
+    "custom_domain": "custom_domain",
+}
+
+
+class _ConfigVarDefaults(S3Storage):
+    def get_default_settings(self) -> dict[str, Any]:
+        defaults = super().get_default_settings()
+        from_env = config.partial_values(os.environ)
+        for option, value_name in _FROM_CONFIG_VARS.items():
+            if not defaults.get(option):
+                defaults[option] = from_env[value_name]
+        return defaults
+
+    def _public_defaults(self, defaults: dict[str, Any]) -> dict[str, Any]:
+        """Unsigned URLs on the bucket's public host, built without a call to boto3."""
+        if defaults["bucket_name"] and not defaults["custom_domain"]:
+            scheme, host = config.public_host(
+                defaults["bucket_name"],
+                defaults["region_name"],
+                defaults["endpoint_url"],
+                None,
+            )
+            defaults["custom_domain"] = host
+            defaults["url_protocol"] = f"{scheme}:"
+        defaults["default_acl"] = defaults["default_acl"] or config.static_acl(os.environ)
+        return defaults
+
+
+class S3StaticStorage(_ConfigVarDefaults):
+    """Static files under ``static/`` in the bucket, public, with stable unsigned URLs."""
+
+    location = config.STATIC_PREFIX
+    querystring_auth = False
+
+    def get_default_settings(self) -> dict[str, Any]:
+        return self._public_defaults(super().get_default_settings())
+
+
+class S3MediaStorage(_ConfigVarDefaults):
+    """Uploads under ``media/``: private, behind signed URLs, unless HEROKUIFY_MEDIA_PUBLIC=1."""
+
+    location = config.MEDIA_PREFIX
+
+    def get_default_settings(self) -> dict[str, Any]:
+        defaults = super().get_default_settings()
+        if config.media_is_public(os.environ):
+            defaults["querystring_auth"] = False
+            defaults = self._public_defaults(defaults)
+        return defaults
+
+
+class _LocalCopyMixin:
+    """Also keeps each saved file on local disk, so django-compressor reads sources locally.
+
+    The local copy is written first and the upload reads from it, so gzip (AWS_IS_GZIPPED)
+    compresses its own stream and the local file keeps the original bytes.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.local_storage = FileSystemStorage(location=_local_root())
+
+    def _save(self, name: str, content: File) -> str:
+        local_path = Path(self.local_storage.path(name))
+        local_path.parent.mkdir(parents=True, exist_ok=True)
+        if content.seekable():
+            content.seek(0)
+        with local_path.open("wb") as local_file:
+            for chunk in content.chunks():
+                local_file.write(chunk.encode() if isinstance(chunk, str) else chunk)
+        with local_path.open("rb") as local_file:
+            return super()._save(name, File(local_file, name))  # type: ignore[misc]
+
+
+class CachedS3BotoStorage(_LocalCopyMixin, _ConfigVarDefaults):
+    """The whole bucket (or AWS_LOCATION), with a local copy of each file for django-compressor."""
+
+
+class CachedS3StaticStorage(_LocalCopyMixin, S3StaticStorage):
+    """S3StaticStorage with a local copy of each file: for django-compressor and collectstatic."""
+
+
+class ManifestS3StaticStorage(ManifestFilesMixin, S3StaticStorage):
+    """Hashed names, as ManifestStaticFilesStorage; the manifest is read from STATIC_ROOT in the
+    slug, never fetched from S3."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("manifest_storage", FileSystemStorage(location=settings.STATIC_ROOT))
+        super().__init__(**kwargs)
+
+
+def _local_root() -> str:
+    return str(getattr(settings, "COMPRESS_ROOT", None) or settings.STATIC_ROOT)

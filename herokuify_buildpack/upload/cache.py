@@ -1,0 +1,55 @@
+"""The build cache's record of uploads that S3 confirmed, kept in CACHE_DIR between builds.
+
+Each entry pairs the ETag computed from the local file with the ETag S3 answered. When a bucket's
+ETags are not MD5s (SSE-KMS, SSE-C), that pair still proves an object is unchanged. The cache is
+only ever consulted together with a fresh listing, so a bucket changed behind its back shows a
+different ETag, or no object at all, and the file is uploaded again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from herokuify_buildpack.upload.localfiles import LocalFile
+from herokuify_buildpack.upload.remote import RemoteObject
+
+_FORMAT = 1
+
+
+class UploadCache:
+    def __init__(self, path: Path, entries: dict[str, tuple[str, str]]) -> None:
+        self.path = path
+        self.entries = entries
+
+    @classmethod
+    def load(cls, cache_dir: Path, location: str) -> UploadCache:
+        """``location`` names the store, bucket and prefix: each has its own record."""
+        name = hashlib.sha256(location.encode()).hexdigest()[:16]
+        path = cache_dir / "herokuify" / f"uploads-{name}.json"
+        try:
+            data = json.loads(path.read_text())
+            if data.get("format") != _FORMAT or data.get("location") != location:
+                return cls(path, {})
+            entries = {key: (pair[0], pair[1]) for key, pair in data["entries"].items()}
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            # A missing or damaged cache only costs a slower build.
+            return cls(path, {})
+        return cls(path, entries)
+
+    def confirms(self, file: LocalFile, remote: RemoteObject) -> bool:
+        return self.entries.get(file.key) == (file.etag, remote.etag)
+
+    def record(self, key: str, local_etag: str, remote_etag: str) -> None:
+        self.entries[key] = (local_etag, remote_etag)
+
+    def save(self, location: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = {"format": _FORMAT, "location": location, "entries": self.entries}
+        # Write then rename, so a killed build leaves the old record or the new one, never half.
+        with tempfile.NamedTemporaryFile("w", dir=self.path.parent, delete=False) as temp:
+            json.dump(data, temp)
+        os.replace(temp.name, self.path)

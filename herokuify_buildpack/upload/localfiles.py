@@ -1,0 +1,64 @@
+"""The files to publish: every file under STATIC_ROOT, with its key, ETag and headers."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from herokuify_buildpack.upload.etag import expected_etag
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    name: str  # relative to STATIC_ROOT, with "/" separators
+    key: str  # the object key in the bucket
+    path: Path
+    size: int
+    etag: str
+    content_type: str
+    cache_control: str
+
+
+def scan(
+    root: Path,
+    prefix: str,
+    *,
+    immutable: Collection[str],
+    local_only: Collection[str],
+    max_age: int,
+) -> list[LocalFile]:
+    """Hashes in threads: hashlib releases the GIL on large buffers, and reads overlap."""
+    found = [(name, path) for name, path in _walk(root) if name not in local_only]
+    short_lived = f"public, max-age={max_age}"
+
+    def describe(item: tuple[str, Path]) -> LocalFile:
+        name, path = item
+        size = path.stat().st_size
+        return LocalFile(
+            name=name,
+            key=f"{prefix}/{name}",
+            path=path,
+            size=size,
+            etag=expected_etag(path, size),
+            content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+            cache_control=IMMUTABLE if name in immutable else short_lived,
+        )
+
+    with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
+        return list(pool.map(describe, found))
+
+
+def _walk(root: Path) -> list[tuple[str, Path]]:
+    files = []
+    for directory, _, names in os.walk(root):
+        for file_name in names:
+            path = Path(directory) / file_name
+            files.append((path.relative_to(root).as_posix(), path))
+    files.sort()
+    return files

@@ -1,0 +1,97 @@
+"""Publishes a collected STATIC_ROOT to the bucket: list once, upload what differs, remember."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from herokuify_buildpack import output
+from herokuify_buildpack.config import STATIC_PREFIX, S3Config
+from herokuify_buildpack.errors import BuildError
+from herokuify_buildpack.upload import transfer
+from herokuify_buildpack.upload.cache import UploadCache
+from herokuify_buildpack.upload.localfiles import scan
+from herokuify_buildpack.upload.plan import plan_uploads
+from herokuify_buildpack.upload.remote import list_prefix
+from herokuify_buildpack.upload.s3client import explain, make_client
+
+DEFAULT_CONCURRENCY = 32
+DEFAULT_MAX_AGE = 300
+
+
+@dataclass(frozen=True)
+class StaticSource:
+    """A collected STATIC_ROOT and what the collect step knows about its files."""
+
+    root: Path
+    immutable: frozenset[str]  # names whose content never changes: hashed names, bundles
+    local_only: frozenset[str]  # manifests read from the slug at run time, never from S3
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    uploaded: int
+    unchanged: int
+    bytes_uploaded: int
+
+
+def publish_static(
+    s3: S3Config, source: StaticSource, cache_dir: Path, env: Mapping[str, str]
+) -> PublishResult:
+    concurrency = _positive_int(env, "HEROKUIFY_UPLOAD_CONCURRENCY", DEFAULT_CONCURRENCY)
+    client = make_client(s3, concurrency)
+    location = f"{s3.endpoint_url or 's3'}/{s3.bucket}/{STATIC_PREFIX}"
+    cache = UploadCache.load(cache_dir, location)
+
+    try:
+        remote = list_prefix(client, s3.bucket, STATIC_PREFIX)
+    except Exception as exc:
+        raise explain(exc, s3, "listing the bucket") from exc
+    files = scan(
+        source.root,
+        STATIC_PREFIX,
+        immutable=source.immutable,
+        local_only=source.local_only,
+        max_age=_positive_int(env, "HEROKUIFY_STATIC_MAX_AGE", DEFAULT_MAX_AGE),
+    )
+    plan = plan_uploads(files, remote, cache)
+    output.info(
+        f"{len(files)} files: {len(plan.new)} new, {len(plan.changed)} changed, "
+        f"{len(plan.unchanged)} unchanged (skipped)"
+    )
+    for file in plan.unchanged:
+        cache.record(file.key, file.etag, remote[file.key].etag)
+
+    report = transfer.upload(
+        client,
+        s3.bucket,
+        plan.uploads,
+        acl=s3.static_acl,
+        concurrency=concurrency,
+        on_tick=lambda done, total, sent: output.info(
+            f"Uploaded {done} of {total} files ({sent / 1_048_576:.1f} MB)"
+        ),
+    )
+    etags = {file.key: file.etag for file in plan.uploads}
+    for key, remote_etag in report.confirmed.items():
+        cache.record(key, etags[key], remote_etag)
+    cache.save(location)
+
+    if report.failed:
+        file, exc = report.failed[0]
+        failure = explain(exc, s3, f"uploading {file.name}")
+        raise type(failure)(
+            f"{len(report.failed)} of {len(plan.uploads)} uploads failed; {failure} "
+            "Uploads that succeeded are remembered: the next build sends only the rest."
+        ) from exc
+    return PublishResult(len(plan.uploads), len(plan.unchanged), report.bytes_sent)
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise BuildError(f"{name} must be a whole number above 0, not {value!r}")
+    return int(value)

@@ -1,0 +1,86 @@
+"""The boto3 client for the build, and one-line explanations of the ways S3 says no."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionError,
+    NoCredentialsError,
+)
+
+from herokuify_buildpack.config import S3Config
+from herokuify_buildpack.errors import BuildError
+
+# botocore's standard retry mode backs off with jitter on throttling, 5xx and dropped
+# connections; the attempt budget and timeouts are tuned for a build, where waiting minutes on
+# a dead endpoint helps nobody.
+_RETRIES = {"mode": "standard", "max_attempts": 6}
+
+
+def make_client(s3: S3Config, concurrency: int) -> Any:
+    return boto3.session.Session().client(
+        "s3",
+        aws_access_key_id=s3.access_key,
+        aws_secret_access_key=s3.secret_key,
+        region_name=s3.region,
+        endpoint_url=s3.endpoint_url,
+        config=Config(
+            retries=_RETRIES,  # type: ignore[arg-type]
+            connect_timeout=5,
+            read_timeout=30,
+            max_pool_connections=concurrency + 4,
+        ),
+    )
+
+
+def explain(exc: Exception, s3: S3Config, doing: str) -> BuildError:
+    """Turn a boto3 failure into a BuildError that names the bucket and what to do."""
+    bucket = s3.bucket
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        if code == "NoSuchBucket":
+            return BuildError(
+                f"bucket {bucket} does not exist{_at(s3)}. "
+                "Create it, or correct AWS_STORAGE_BUCKET_NAME."
+            )
+        if code in ("PermanentRedirect", "AuthorizationHeaderMalformed", "301") or status == 301:
+            actual = headers.get("x-amz-bucket-region") or error.get("Region") or "another region"
+            return BuildError(
+                f"bucket {bucket} is in {actual}, but AWS_S3_REGION_NAME is {s3.region}. "
+                f"Set AWS_S3_REGION_NAME={actual}."
+            )
+        if code == "AccessControlListNotSupported":
+            return BuildError(
+                f"bucket {bucket} has ACLs disabled (Object Ownership: Bucket owner enforced). "
+                "Set HEROKUIFY_STATIC_ACL=none and allow public reads of static/* by bucket policy."
+            )
+        if code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403") or (
+            status == 403
+        ):
+            return BuildError(
+                f"access denied to bucket {bucket} while {doing} ({code}). Check AWS_ACCESS_KEY_ID "
+                "and AWS_SECRET_ACCESS_KEY, and that they may list and write the bucket."
+            )
+        return BuildError(f"S3 refused {doing} on bucket {bucket}: {code or status}")
+    if isinstance(exc, NoCredentialsError):
+        return BuildError("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+    if isinstance(exc, ConnectionError):
+        return BuildError(
+            f"could not reach S3{_at(s3)} while {doing} for bucket {bucket}: "
+            f"{type(exc).__name__}. Check AWS_S3_ENDPOINT_URL and that the store is up."
+        )
+    if isinstance(exc, BotoCoreError):
+        return BuildError(f"S3 failed while {doing} for bucket {bucket}: {type(exc).__name__}")
+    raise exc
+
+
+def _at(s3: S3Config) -> str:
+    return f" at {s3.endpoint_url}" if s3.endpoint_url else ""

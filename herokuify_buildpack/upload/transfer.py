@@ -1,0 +1,106 @@
+"""Uploads files in parallel through s3transfer, which switches to multipart for large files.
+
+Every upload that S3 confirms is recorded with the ETag S3 answered, so the build cache only
+ever holds what is really in the bucket.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from s3transfer.manager import TransferConfig, TransferManager
+from s3transfer.subscribers import BaseSubscriber
+
+from herokuify_buildpack.upload.etag import PART_SIZE
+from herokuify_buildpack.upload.localfiles import LocalFile
+
+_CONFIRMING_OPERATIONS = ("PutObject", "CompleteMultipartUpload")
+
+
+@dataclass
+class TransferReport:
+    confirmed: dict[str, str] = field(default_factory=dict)  # key -> ETag from S3
+    failed: list[tuple[LocalFile, Exception]] = field(default_factory=list)
+    bytes_sent: int = 0
+
+
+class _Progress(BaseSubscriber):  # type: ignore[misc]
+    def __init__(self, report: TransferReport, lock: threading.Lock) -> None:
+        self.report = report
+        self.lock = lock
+
+    def on_progress(self, bytes_transferred: int, **_: Any) -> None:
+        with self.lock:
+            self.report.bytes_sent += bytes_transferred
+
+
+def upload(
+    client: Any,
+    bucket: str,
+    files: list[LocalFile],
+    *,
+    acl: str | None,
+    concurrency: int,
+    on_tick: Callable[[int, int, int], None],
+    tick_seconds: float = 5.0,
+) -> TransferReport:
+    """``on_tick(done, total, bytes)`` is called every ``tick_seconds`` while uploads run."""
+    report = TransferReport()
+    lock = threading.Lock()
+    _record_confirmations(client, report.confirmed)
+    config = TransferConfig(
+        multipart_threshold=PART_SIZE,
+        multipart_chunksize=PART_SIZE,
+        max_request_concurrency=concurrency,
+    )
+    subscriber = _Progress(report, lock)
+    with TransferManager(client, config) as manager:
+        futures = [
+            manager.upload(
+                str(file.path),
+                bucket,
+                file.key,
+                extra_args=_object_headers(file, acl),
+                subscribers=[subscriber],
+            )
+            for file in files
+        ]
+        next_tick = time.monotonic() + tick_seconds
+        for index, (file, future) in enumerate(zip(files, futures, strict=True)):
+            while not future.done():
+                time.sleep(0.05)
+                if time.monotonic() >= next_tick:
+                    on_tick(index, len(files), report.bytes_sent)
+                    next_tick += tick_seconds
+            try:
+                future.result()
+            except Exception as exc:
+                report.failed.append((file, exc))
+    return report
+
+
+def _object_headers(file: LocalFile, acl: str | None) -> dict[str, str]:
+    headers = {"ContentType": file.content_type, "CacheControl": file.cache_control}
+    if acl:
+        headers["ACL"] = acl
+    return headers
+
+
+def _record_confirmations(client: Any, confirmed: dict[str, str]) -> None:
+    """botocore events carry a per-request context from parameter building to the response."""
+
+    def remember_key(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["herokuify_key"] = params.get("Key")
+
+    def remember_etag(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        key = context.get("herokuify_key")
+        if key and parsed.get("ETag"):
+            confirmed[key] = parsed["ETag"].strip('"')
+
+    for operation in _CONFIRMING_OPERATIONS:
+        client.meta.events.register(f"before-parameter-build.s3.{operation}", remember_key)
+        client.meta.events.register(f"after-call.s3.{operation}", remember_etag)
