@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from herokuify_buildpack import output
-from herokuify_buildpack.build.compile import BuildPaths, compile_app
+from herokuify_buildpack.build import requirements
 from herokuify_buildpack.errors import BuildError
 
 
@@ -25,6 +25,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     output.setup(verbose=args.verbosity > 1)
+    missing = requirements.missing_lines()
+    if missing:
+        output.error("herokuify: the build needs packages the app does not install.")
+        output.error("Add to requirements.txt:\n" + "\n".join(missing))
+        return 1
+
+    # Imported only now: it needs the packages checked above.
+    from herokuify_buildpack.build.compile import BuildPaths, compile_app
+
     paths = BuildPaths(args.build_dir.resolve(), args.cache_dir.resolve(), args.env_dir.resolve())
     try:
         compile_app(paths, args.manage_py, args.verbosity)

@@ -1,0 +1,50 @@
+#!/usr/bin/env bats
+# bin/compile up to the hand-over to Python: the steps that need no S3 server.
+# Full builds against S3 are in tests/python/e2e.
+
+load helpers
+
+setup() {
+	make_dirs
+	copy_fixture minimal
+}
+
+@test "HEROKUIFY_DISABLE=1 skips the buildpack with one line of output" {
+	printf '1' >"${ENV_DIR}/HEROKUIFY_DISABLE"
+	run_clean "${REPO_DIR}/bin/compile" "${BUILD_DIR}" "${CACHE_DIR}" "${ENV_DIR}"
+	[ "${status}" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${output}" == "-----> herokuify: skipped, because HEROKUIFY_DISABLE=1" ]]
+}
+
+@test "fails without heroku/python's Python, and says how to add it" {
+	run_clean "${REPO_DIR}/bin/compile" "${BUILD_DIR}" "${CACHE_DIR}" "${ENV_DIR}"
+	[ "${status}" -eq 1 ]
+	[[ "${output}" == *"heroku buildpacks:add --index 1 heroku/python"* ]]
+}
+
+@test "ignores a Python on PATH that is outside the build" {
+	CLEAN_PATH="$(dirname "$(command -v python3)"):/usr/bin:/bin"
+	run_clean "${REPO_DIR}/bin/compile" "${BUILD_DIR}" "${CACHE_DIR}" "${ENV_DIR}"
+	[ "${status}" -eq 1 ]
+	[[ "${output}" == *"no Python found in the build"* ]]
+}
+
+@test "with a Python lacking django-storages, fails with the line to add to requirements.txt" {
+	python3 -m venv --without-pip "${BUILD_DIR}/.heroku/python"
+	run_clean "${REPO_DIR}/bin/compile" "${BUILD_DIR}" "${CACHE_DIR}" "${ENV_DIR}"
+	[ "${status}" -eq 1 ]
+	[[ "${output}" == *"Add to requirements.txt:"* ]]
+	[[ "${output}" == *$'\n !     django-storages[s3]>=1.14'* ]]
+	# The helper was installed into the slug's Python all the same, with no network.
+	[ -f "${BUILD_DIR}"/.heroku/python/lib/python3*/site-packages/herokuify_buildpack/storage.py ]
+}
+
+@test "config var values are never run by the shell" {
+	python3 -m venv --without-pip "${BUILD_DIR}/.heroku/python"
+	local marker="${BATS_TEST_TMPDIR}/ran"
+	printf '$(touch %s)' "${marker}" >"${ENV_DIR}/HEROKUIFY_DISABLE"
+	printf '`touch %s`' "${marker}" >"${ENV_DIR}/SECRET_KEY"
+	run_clean "${REPO_DIR}/bin/compile" "${BUILD_DIR}" "${CACHE_DIR}" "${ENV_DIR}"
+	[ ! -e "${marker}" ]
+}

@@ -1,0 +1,23 @@
+# shellcheck shell=bash
+# Shared set-up for the bats tests: temporary BUILD_DIR, CACHE_DIR and ENV_DIR per test.
+
+REPO_DIR="$(cd "${BATS_TEST_DIRNAME}/../.." && pwd)"
+export REPO_DIR
+
+make_dirs() {
+	BUILD_DIR="$(mktemp -d "${BATS_TEST_TMPDIR}/build.XXXX")"
+	CACHE_DIR="$(mktemp -d "${BATS_TEST_TMPDIR}/cache.XXXX")"
+	ENV_DIR="$(mktemp -d "${BATS_TEST_TMPDIR}/env.XXXX")"
+	export BUILD_DIR CACHE_DIR ENV_DIR
+}
+
+copy_fixture() {
+	local name="$1"
+	cp -R "${REPO_DIR}/test-fixtures/${name}/." "${BUILD_DIR}/"
+}
+
+# Runs a bin/ script the way the platform does: a clean environment with PATH, HOME and STACK.
+run_clean() {
+	run env -i PATH="${CLEAN_PATH:-/usr/local/bin:/usr/bin:/bin}" HOME="${BATS_TEST_TMPDIR}" \
+		STACK=heroku-24 "$@"
+}
