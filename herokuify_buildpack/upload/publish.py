@@ -5,19 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from herokuify_buildpack import output
 from herokuify_buildpack.config import STATIC_PREFIX, S3Config
 from herokuify_buildpack.errors import BuildError
-from herokuify_buildpack.upload import transfer
+from herokuify_buildpack.upload import releases, transfer
 from herokuify_buildpack.upload.cache import UploadCache
 from herokuify_buildpack.upload.localfiles import scan
 from herokuify_buildpack.upload.plan import plan_uploads
-from herokuify_buildpack.upload.remote import list_prefix
+from herokuify_buildpack.upload.remote import RemoteObject, list_prefix
 from herokuify_buildpack.upload.s3client import explain, make_client
 
 DEFAULT_CONCURRENCY = 32
 DEFAULT_MAX_AGE = 300
+DEFAULT_KEEP_RELEASES = 3
 
 
 @dataclass(frozen=True)
@@ -81,11 +83,36 @@ def publish_static(
     if report.failed:
         file, exc = report.failed[0]
         failure = explain(exc, s3, f"uploading {file.name}")
-        raise type(failure)(
+        raise BuildError(
             f"{len(report.failed)} of {len(plan.uploads)} uploads failed; {failure} "
             "Uploads that succeeded are remembered: the next build sends only the rest."
         ) from exc
+    _finish_release(client, s3, [file.key for file in files], remote, env)
     return PublishResult(len(plan.uploads), len(plan.unchanged), report.bytes_sent)
+
+
+def _finish_release(
+    client: Any,
+    s3: S3Config,
+    keys: list[str],
+    remote: dict[str, RemoteObject],
+    env: Mapping[str, str],
+) -> None:
+    """Record this release's keys, then prune old assets if the app opted in."""
+    try:
+        if releases.record_release(client, s3.bucket, STATIC_PREFIX, keys, remote):
+            output.info("Recorded this release's files, for pruning later")
+        if env.get("HEROKUIFY_PRUNE", "") != "1":
+            return
+        keep = _positive_int(env, "HEROKUIFY_KEEP_RELEASES", DEFAULT_KEEP_RELEASES)
+        pruned = releases.prune(client, s3.bucket, STATIC_PREFIX, remote, keys, keep)
+    except Exception as exc:
+        raise explain(exc, s3, "recording the release") from exc
+    output.info(
+        f"Pruned {pruned.deleted} objects that none of the last {keep} releases use"
+        if pruned.kept_releases >= keep
+        else f"Pruning waits for {keep} recorded releases; {pruned.kept_releases} so far"
+    )
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 
@@ -10,6 +11,7 @@ from typing import Any
 class RemoteObject:
     etag: str
     size: int
+    last_modified: datetime
 
 
 def list_prefix(client: Any, bucket: str, prefix: str) -> dict[str, RemoteObject]:
@@ -17,5 +19,7 @@ def list_prefix(client: Any, bucket: str, prefix: str) -> dict[str, RemoteObject
     paginator = client.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=bucket, Prefix=f"{prefix}/"):
         for item in page.get("Contents", []):
-            objects[item["Key"]] = RemoteObject(etag=item["ETag"].strip('"'), size=item["Size"])
+            objects[item["Key"]] = RemoteObject(
+                etag=item["ETag"].strip('"'), size=item["Size"], last_modified=item["LastModified"]
+            )
     return objects

@@ -1,0 +1,103 @@
+"""Which objects each release uses, kept in the bucket so old assets can be pruned safely.
+
+A record is a small private object under ``static/.herokuify/releases/``, named by its time and
+a digest of the release's keys. It lives inside the prefix the build lists anyway, so reading
+the history costs no request, and a deploy whose set of keys is unchanged writes none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from herokuify_buildpack.upload.remote import RemoteObject
+
+RECORDS_DIR = ".herokuify/releases"
+# Never prune an object this young: a concurrent build may be about to record it.
+PRUNE_GRACE = timedelta(hours=1)
+_DELETE_BATCH = 1000  # the most DeleteObjects takes at once
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    deleted: int
+    kept_releases: int
+
+
+def records_prefix(prefix: str) -> str:
+    return f"{prefix}/{RECORDS_DIR}/"
+
+
+def release_digest(keys: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:16]
+
+
+def record_release(
+    client: Any, bucket: str, prefix: str, keys: Iterable[str], remote: dict[str, RemoteObject]
+) -> bool:
+    """Store this release's keys unless the newest record already lists exactly these."""
+    ordered = sorted(keys)
+    digest = release_digest(ordered)
+    records = _record_keys(remote, prefix)
+    if records and records[-1].endswith(f"-{digest}.json"):
+        return False
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    client.put_object(
+        Bucket=bucket,
+        Key=f"{records_prefix(prefix)}{stamp}-{digest}.json",
+        Body=json.dumps({"keys": ordered}).encode(),
+        ContentType="application/json",
+    )
+    return True
+
+
+def prune(
+    client: Any,
+    bucket: str,
+    prefix: str,
+    remote: dict[str, RemoteObject],
+    current_keys: Iterable[str],
+    keep_releases: int,
+    grace: timedelta = PRUNE_GRACE,
+) -> PruneResult:
+    """Delete objects that neither this release nor the ``keep_releases - 1`` before it use.
+
+    With fewer recorded releases than that, nothing is deleted: an unrecorded release may
+    still be running. Objects younger than PRUNE_GRACE are never deleted.
+    """
+    in_use = set(current_keys)
+    digest = release_digest(in_use)
+    previous = [key for key in _record_keys(remote, prefix) if not key.endswith(f"-{digest}.json")]
+    keep_previous = keep_releases - 1
+    if len(previous) < keep_previous:
+        return PruneResult(deleted=0, kept_releases=len(previous) + 1)
+    kept = previous[len(previous) - keep_previous :]
+    retired = set(previous[: len(previous) - keep_previous])
+    for record in kept:
+        body = client.get_object(Bucket=bucket, Key=record)["Body"].read()
+        in_use.update(json.loads(body)["keys"])
+    cutoff = datetime.now(timezone.utc) - grace
+    records_start = records_prefix(prefix)
+    doomed = sorted(
+        key
+        for key, held in remote.items()
+        if key not in in_use
+        and (key in retired or not key.startswith(records_start))
+        and held.last_modified < cutoff
+    )
+    for start in range(0, len(doomed), _DELETE_BATCH):
+        batch = doomed[start : start + _DELETE_BATCH]
+        client.delete_objects(
+            Bucket=bucket,
+            Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True},
+        )
+    return PruneResult(deleted=len(doomed), kept_releases=keep_releases)
+
+
+def _record_keys(remote: dict[str, RemoteObject], prefix: str) -> list[str]:
+    start = records_prefix(prefix)
+    return sorted(key for key in remote if key.startswith(start))
