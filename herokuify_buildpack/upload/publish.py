@@ -15,7 +15,7 @@ from herokuify_buildpack.upload.cache import UploadCache
 from herokuify_buildpack.upload.localfiles import scan
 from herokuify_buildpack.upload.plan import plan_uploads
 from herokuify_buildpack.upload.remote import RemoteObject, list_prefix
-from herokuify_buildpack.upload.s3client import explain, make_client
+from herokuify_buildpack.upload.s3client import check_bucket, explain, make_client
 
 DEFAULT_CONCURRENCY = 32
 DEFAULT_MAX_AGE = 300
@@ -38,11 +38,18 @@ class PublishResult:
     bytes_uploaded: int
 
 
-def publish_static(
-    s3: S3Config, source: StaticSource, cache_dir: Path, env: Mapping[str, str]
-) -> PublishResult:
+def connect(s3: S3Config, env: Mapping[str, str]) -> Any:
+    """A client for the bucket, checked to exist and answer, in the configured region."""
     concurrency = _positive_int(env, "HEROKUIFY_UPLOAD_CONCURRENCY", DEFAULT_CONCURRENCY)
     client = make_client(s3, concurrency)
+    check_bucket(client, s3)
+    return client
+
+
+def publish_static(
+    client: Any, s3: S3Config, source: StaticSource, cache_dir: Path, env: Mapping[str, str]
+) -> PublishResult:
+    concurrency = _positive_int(env, "HEROKUIFY_UPLOAD_CONCURRENCY", DEFAULT_CONCURRENCY)
     location = f"{s3.endpoint_url or 's3'}/{s3.bucket}/{STATIC_PREFIX}"
     cache = UploadCache.load(cache_dir, location)
 

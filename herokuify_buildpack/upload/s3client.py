@@ -38,6 +38,28 @@ def make_client(s3: S3Config, concurrency: int) -> Any:
     )
 
 
+def check_bucket(client: Any, s3: S3Config) -> None:
+    """Fail fast, before any Django work, on a missing bucket, a dead endpoint or a wrong region.
+
+    GetBucketLocation is the one call that answers the same from every region.
+    """
+    try:
+        location = client.get_bucket_location(Bucket=s3.bucket).get("LocationConstraint")
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "AccessDenied":
+            return  # keys may lack s3:GetBucketLocation; the listing checks access anyway
+        raise explain(exc, s3, "checking the bucket") from exc
+    except BotoCoreError as exc:
+        raise explain(exc, s3, "checking the bucket") from exc
+    # S3 answers None for us-east-1 and "EU" for the oldest eu-west-1 buckets; "auto" is R2's.
+    region = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(location, location)
+    if region != "auto" and region != s3.region:
+        raise BuildError(
+            f"bucket {s3.bucket} is in {region}, but AWS_S3_REGION_NAME is {s3.region}. "
+            f"Set AWS_S3_REGION_NAME={region}."
+        )
+
+
 def explain(exc: Exception, s3: S3Config, doing: str) -> BuildError:
     """Turn a boto3 failure into a BuildError that names the bucket and what to do."""
     bucket = s3.bucket
@@ -74,11 +96,11 @@ def explain(exc: Exception, s3: S3Config, doing: str) -> BuildError:
         return BuildError("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
     if isinstance(exc, ConnectionError):
         return BuildError(
-            f"could not reach S3{_at(s3)} while {doing} for bucket {bucket}: "
+            f"could not reach S3{_at(s3)} for bucket {bucket} ({doing}): "
             f"{type(exc).__name__}. Check AWS_S3_ENDPOINT_URL and that the store is up."
         )
     if isinstance(exc, BotoCoreError):
-        return BuildError(f"S3 failed while {doing} for bucket {bucket}: {type(exc).__name__}")
+        return BuildError(f"S3 failed for bucket {bucket} ({doing}): {type(exc).__name__}")
     raise exc
 
 
