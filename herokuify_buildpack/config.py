@@ -148,8 +148,8 @@ def _bare_domain(domain: str | None) -> str | None:
     """Accept "cdn.example.com", "https://cdn.example.com/" and the like: keep host and path."""
     if domain is None:
         return None
-    without_scheme = re.sub(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", "", domain)
-    return without_scheme.rstrip("/") or None
+    without_scheme = re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*:)?//", "", domain)
+    return without_scheme.strip("/") or None
 
 
 def static_acl(env: Mapping[str, str]) -> str | None:

@@ -1,0 +1,85 @@
+"""S3Config: config vars to bucket settings, with clear errors for bad values."""
+
+import pytest
+
+from herokuify_buildpack.config import ConfigError, S3Config
+
+BASE = {
+    "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+    "AWS_SECRET_ACCESS_KEY": "secret-value",
+    "AWS_STORAGE_BUCKET_NAME": "my-assets",
+}
+
+
+def test_plain_aws_names():
+    s3 = S3Config.from_env(BASE)
+    assert (s3.bucket, s3.region, s3.endpoint_url) == ("my-assets", "us-east-1", None)
+    assert s3.public_url("static") == "https://my-assets.s3.us-east-1.amazonaws.com/static/"
+    assert s3.static_acl == "public-read"
+    assert s3.media_public is False
+
+
+def test_bucketeer_names_work_alone():
+    s3 = S3Config.from_env(
+        {
+            "BUCKETEER_AWS_ACCESS_KEY_ID": "AKIDBUCKETEER",
+            "BUCKETEER_AWS_SECRET_ACCESS_KEY": "bucketeer-secret",
+            "BUCKETEER_BUCKET_NAME": "bucketeer-abc",
+            "BUCKETEER_AWS_REGION": "eu-west-1",
+        }
+    )
+    assert (s3.access_key, s3.bucket, s3.region) == ("AKIDBUCKETEER", "bucketeer-abc", "eu-west-1")
+
+
+def test_aws_names_win_over_bucketeer():
+    s3 = S3Config.from_env({**BASE, "BUCKETEER_BUCKET_NAME": "other-bucket"})
+    assert s3.bucket == "my-assets"
+
+
+def test_missing_credentials_are_named_without_values():
+    with pytest.raises(ConfigError) as error:
+        S3Config.from_env({"AWS_STORAGE_BUCKET_NAME": "my-assets"})
+    assert "AWS_ACCESS_KEY_ID" in str(error.value)
+    assert "AWS_SECRET_ACCESS_KEY" in str(error.value)
+
+
+@pytest.mark.parametrize("name", ["ab", "My_Bucket", "-lead", "192.168.1.1", "a..b", "x" * 64])
+def test_invalid_bucket_names(name):
+    with pytest.raises(ConfigError, match="not a valid S3 bucket name"):
+        S3Config.from_env({**BASE, "AWS_STORAGE_BUCKET_NAME": name})
+
+
+def test_endpoint_and_path_style_url():
+    s3 = S3Config.from_env({**BASE, "AWS_S3_ENDPOINT_URL": "http://127.0.0.1:9000/"})
+    assert s3.endpoint_url == "http://127.0.0.1:9000"
+    assert s3.public_url("static") == "http://127.0.0.1:9000/my-assets/static/"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://store.example.com/some/path", "no path"),
+        ("https://key:pass@store.example.com", "must not carry credentials"),
+        ("store.example.com", "http:// or https://"),
+    ],
+)
+def test_bad_endpoints(url, message):
+    with pytest.raises(ConfigError, match=message):
+        S3Config.from_env({**BASE, "AWS_S3_ENDPOINT_URL": url})
+
+
+@pytest.mark.parametrize(
+    "domain", ["cdn.example.com", "https://cdn.example.com/", "//cdn.example.com//"]
+)
+def test_custom_domain_loses_scheme_and_trailing_slash(domain):
+    s3 = S3Config.from_env({**BASE, "AWS_S3_CUSTOM_DOMAIN": domain})
+    assert s3.public_url("static") == "https://cdn.example.com/static/"
+
+
+def test_dotted_bucket_uses_path_style():
+    s3 = S3Config.from_env({**BASE, "AWS_STORAGE_BUCKET_NAME": "assets.example.com"})
+    assert s3.public_url("media") == "https://s3.us-east-1.amazonaws.com/assets.example.com/media/"
+
+
+def test_acl_none_leaves_access_to_bucket_policy():
+    assert S3Config.from_env({**BASE, "HEROKUIFY_STATIC_ACL": "none"}).static_acl is None

@@ -1,0 +1,98 @@
+"""storage_settings: what the generated settings module lays over the app's settings."""
+
+from pathlib import Path
+
+import pytest
+
+from herokuify_buildpack.settings import apply_storage_settings, storage_settings
+
+ENV = {
+    "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+    "AWS_SECRET_ACCESS_KEY": "secret-value",
+    "AWS_STORAGE_BUCKET_NAME": "my-assets",
+}
+ROOT = Path("/app")
+PACKAGE = "herokuify_buildpack.storage"
+
+
+def test_on_a_dyno_static_and_media_go_to_s3():
+    values = storage_settings({}, ROOT, {**ENV, "DYNO": "web.1"})
+    assert values["STORAGES"] == {
+        "default": {"BACKEND": f"{PACKAGE}.S3MediaStorage"},
+        "staticfiles": {"BACKEND": f"{PACKAGE}.CachedS3StaticStorage"},
+    }
+    assert values["STATIC_URL"] == "https://my-assets.s3.us-east-1.amazonaws.com/static/"
+    assert values["MEDIA_URL"] == "https://my-assets.s3.us-east-1.amazonaws.com/media/"
+    assert values["STATIC_ROOT"] == "/app/staticfiles"
+
+
+def test_while_building_static_files_are_collected_locally():
+    values = storage_settings({}, ROOT, ENV)
+    assert values["STORAGES"]["staticfiles"]["BACKEND"] == (
+        "django.contrib.staticfiles.storage.StaticFilesStorage"
+    )
+
+
+def test_hashed_names_use_manifest_storages():
+    env = {**ENV, "HEROKUIFY_HASHED_NAMES": "1"}
+    assert storage_settings({}, ROOT, {**env, "DYNO": "web.1"})["STORAGES"]["staticfiles"] == {
+        "BACKEND": f"{PACKAGE}.ManifestS3StaticStorage"
+    }
+    assert storage_settings({}, ROOT, env)["STORAGES"]["staticfiles"] == {
+        "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+    }
+
+
+def test_compressor_settings_only_with_compressor_installed():
+    assert "COMPRESS_URL" not in storage_settings({}, ROOT, ENV)
+    app = {"INSTALLED_APPS": ["compressor"], "STATIC_ROOT": "/app/collected"}
+    values = storage_settings(app, ROOT, {**ENV, "DYNO": "web.1"})
+    assert values["STORAGES"]["compressor"] == {"BACKEND": f"{PACKAGE}.CachedS3StaticStorage"}
+    assert values["COMPRESS_URL"] == values["STATIC_URL"]
+    assert values["COMPRESS_ROOT"] == "/app/collected"
+    assert values["COMPRESS_OFFLINE"] is True
+    assert values["COMPRESS_CSS_HASHING_METHOD"] == "content"
+    assert values["COMPRESS_OFFLINE_MANIFEST_STORAGE"].startswith("compressor.storage.")
+
+
+def test_the_app_keeps_its_compressor_choices():
+    app = {
+        "INSTALLED_APPS": ["compressor"],
+        "COMPRESS_OFFLINE": False,
+        "COMPRESS_CSS_HASHING_METHOD": "mtime",
+    }
+    values = storage_settings(app, ROOT, ENV)
+    assert values["COMPRESS_OFFLINE"] is False
+    assert values["COMPRESS_CSS_HASHING_METHOD"] == "mtime"
+
+
+def test_other_storage_aliases_of_the_app_survive():
+    app = {"STORAGES": {"backups": {"BACKEND": "myapp.BackupStorage"}}}
+    assert "backups" in storage_settings(app, ROOT, ENV)["STORAGES"]
+
+
+def test_legacy_names_before_django_4_2():
+    values = storage_settings({}, ROOT, {**ENV, "DYNO": "web.1"}, django_version=(4, 1))
+    assert "STORAGES" not in values
+    assert values["STATICFILES_STORAGE"] == f"{PACKAGE}.CachedS3StaticStorage"
+    assert values["DEFAULT_FILE_STORAGE"] == f"{PACKAGE}.S3MediaStorage"
+
+
+def test_apply_drops_legacy_names_that_django_4_2_refuses_beside_storages(monkeypatch):
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    namespace = {"STATICFILES_STORAGE": "old.Storage", "DEFAULT_FILE_STORAGE": "old.Storage"}
+    apply_storage_settings(namespace, app_root="/app")
+    assert "STATICFILES_STORAGE" not in namespace
+    assert "DEFAULT_FILE_STORAGE" not in namespace
+    assert "STORAGES" in namespace
+
+
+def test_no_secret_in_the_settings():
+    values = storage_settings({"INSTALLED_APPS": ["compressor"]}, ROOT, {**ENV, "DYNO": "web.1"})
+    assert "secret-value" not in repr(values)
+
+
+def test_missing_bucket_at_run_time_is_a_clear_error():
+    with pytest.raises(ValueError, match="AWS_STORAGE_BUCKET_NAME"):
+        storage_settings({}, ROOT, {"DYNO": "web.1"})
