@@ -1,0 +1,1 @@
+"""Developer and test tooling for herokuify-buildpack (not part of the slug)."""

@@ -1,0 +1,138 @@
+"""Shared fixtures: one S3 server per session, stand-in Pythons built once, and build helpers.
+
+End-to-end tests build the sample apps through bin/* as the platform does, against a real moto
+server on loopback, with each supported Django series.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+from herokuify_dev.localbuild import BuildResult, build_app
+from herokuify_dev.s3server import (
+    FAKE_ACCESS_KEY_ID,
+    FAKE_SECRET_ACCESS_KEY,
+    S3Server,
+    make_client,
+    running_s3_server,
+)
+from herokuify_dev.standin import StandIn
+from herokuify_dev.transcript import Transcript
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "test-fixtures"
+
+# Each supported Django series: its pip constraint and the Python it runs on here.
+DJANGO_SERIES = {
+    "4.2": ("Django>=4.2,<4.3", "3.11"),
+    "5.2": ("Django>=5.2,<5.3", "3.11"),
+    "6": ("Django>=6.0,<7", "3.12"),
+}
+
+
+def python_for(version: str) -> Path:
+    """A Python of this minor version: the running one, pyenv's, or one on PATH. Never skips."""
+    if f"{sys.version_info[0]}.{sys.version_info[1]}" == version:
+        return Path(sys.executable)
+    candidates = [shutil.which(f"python{version}")]
+    if shutil.which("pyenv"):
+        prefix = subprocess.run(
+            ["pyenv", "prefix", version], capture_output=True, text=True, check=False
+        )
+        if prefix.returncode == 0:
+            candidates.insert(0, f"{prefix.stdout.strip()}/bin/python{version}")
+    for candidate in candidates:
+        if candidate and Path(candidate).exists():
+            return Path(candidate)
+    pytest.fail(f"Python {version} is needed for these tests; install it (pyenv install {version})")
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    with running_s3_server() as server:
+        yield server
+
+
+@pytest.fixture
+def s3_client(s3_server: S3Server):
+    return make_client(s3_server.endpoint_url)
+
+
+@pytest.fixture
+def bucket(s3_server: S3Server) -> str:
+    """A new bucket for each test, so tests never see each other's objects."""
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    s3_server.create_bucket(name)
+    return name
+
+
+@pytest.fixture
+def config_vars(s3_server: S3Server, bucket: str) -> dict[str, str]:
+    return {
+        "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_ACCESS_KEY,
+        "AWS_STORAGE_BUCKET_NAME": bucket,
+        "AWS_S3_REGION_NAME": "us-east-1",
+        "AWS_S3_ENDPOINT_URL": s3_server.endpoint_url,
+    }
+
+
+_standins: dict[tuple[str, str], StandIn] = {}
+
+
+def standin_for(app: str, series: str = "5.2") -> StandIn:
+    """The stand-in for heroku/python for an app and Django series; its venv is built once."""
+    key = (app, series)
+    if key not in _standins:
+        constraint, python = DJANGO_SERIES[series]
+        _standins[key] = StandIn(FIXTURES / app, python=python_for(python), django=constraint)
+    return _standins[key]
+
+
+@pytest.fixture(scope="session")
+def standins() -> Callable[..., StandIn]:
+    """standins(app, series="5.2") -> StandIn"""
+    return standin_for
+
+
+Build = Callable[..., BuildResult]
+
+
+@pytest.fixture
+def build(tmp_path: Path) -> Build:
+    """build(app_or_dir, config_vars, series="5.2", cache_dir=None) -> BuildResult.
+
+    Each call gets a fresh BUILD_DIR, as on the platform; pass an earlier result's cache_dir
+    to redeploy.
+    """
+    count = 0
+
+    def run(
+        app: str | Path,
+        config_vars: Mapping[str, str | bytes],
+        series: str = "5.2",
+        cache_dir: Path | None = None,
+    ) -> BuildResult:
+        nonlocal count
+        count += 1
+        app_dir = app if isinstance(app, Path) else FIXTURES / app
+        standin = standin_for(app_dir.name if isinstance(app, str) else "minimal", series)
+        if isinstance(app, Path):
+            standin = StandIn(app_dir, python=standin.python, django=standin.django)
+        return build_app(
+            app_dir,
+            config_vars,
+            standin,
+            cache_dir=cache_dir,
+            workdir=tmp_path / f"build-{count}",
+            stream=Transcript(),
+        )
+
+    return run

@@ -1,0 +1,215 @@
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from herokuify_dev.envdir import read_env_dir, write_env_dir
+from herokuify_dev.localbuild import build_app
+from herokuify_dev.standin import StandIn, find_manage_py
+
+REPO = Path(__file__).resolve().parents[3]
+FIXTURES = REPO / "test-fixtures"
+
+FAKE_DETECT = """#!/usr/bin/env bash
+if [[ -f "$1/.heroku/python/bin/python" ]]; then echo "Fake"; exit 0; fi
+echo "no .heroku/python in $1"; exit 1
+"""
+# Checks what the platform promises a buildpack's compile: the previous buildpack's python first
+# on PATH, and a clean environment (bash adds PWD, SHLVL and _).
+FAKE_COMPILE = """#!/usr/bin/env bash
+set -euo pipefail
+BUILD_DIR="$1" CACHE_DIR="$2" ENV_DIR="$3"
+echo "-----> Fake compile"
+py="$(command -v python)"
+case "$py" in
+  "$BUILD_DIR/.heroku/python/bin/"*) echo "       python is $py" ;;
+  *) echo " !     python is $py"; exit 2 ;;
+esac
+extra="$(env | cut -d= -f1 | grep -vxE 'PATH|HOME|STACK|PWD|SHLVL|_|OLDPWD' || true)"
+if [[ -n "$extra" ]]; then echo " !     unexpected env: $extra"; exit 3; fi
+python -c 'import django, sys; print("       django", django.__version__, sys.prefix)'
+count=$(cat "$CACHE_DIR/count" 2>/dev/null || echo 0)
+echo $((count + 1)) >"$CACHE_DIR/count"
+echo "       build number $((count + 1)) in this cache"
+if [[ -f "$ENV_DIR/FAKE_FAIL" ]]; then echo "failing on purpose" >&2; exit 4; fi
+"""
+FAKE_RELEASE = """#!/usr/bin/env bash
+echo "---"
+echo "default_process_types: {}"
+"""
+FAKE_SCRIPTS = {"detect": FAKE_DETECT, "compile": FAKE_COMPILE, "release": FAKE_RELEASE}
+
+
+@pytest.fixture(scope="session")
+def fake_bp(tmp_path_factory):
+    """A throwaway buildpack whose compile checks what the platform promises it."""
+    root = tmp_path_factory.mktemp("fakebp")
+    (root / "bin").mkdir()
+    for name, text in FAKE_SCRIPTS.items():
+        (root / "bin" / name).write_text(text)
+        (root / "bin" / name).chmod(0o755)
+    return root
+
+
+def test_env_dir_round_trip(tmp_path):
+    write_env_dir(tmp_path, {"A": "x y\n", "B": b"\xff\x00", "EMPTY": ""})
+    assert (tmp_path / "A").read_bytes() == b"x y\n"
+    assert read_env_dir(tmp_path) == {"A": b"x y\n", "B": b"\xff\x00", "EMPTY": b""}
+    with pytest.raises(ValueError):
+        write_env_dir(tmp_path, {"../x": "1"})
+
+
+def test_find_manage_py(tmp_path):
+    assert find_manage_py(tmp_path) is None
+    (tmp_path / "a" / "b" / "c").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "c" / "manage.py").touch()  # depth 4: too deep
+    assert find_manage_py(tmp_path) is None
+    (tmp_path / "a" / "b" / "manage.py").touch()
+    assert find_manage_py(tmp_path) == tmp_path / "a" / "b" / "manage.py"
+    (tmp_path / "z").mkdir()
+    (tmp_path / "z" / "manage.py").touch()
+    (tmp_path / "y").mkdir()
+    (tmp_path / "y" / "manage.py").touch()
+    assert find_manage_py(tmp_path) == tmp_path / "y" / "manage.py"
+    (tmp_path / ".heroku").mkdir()
+    (tmp_path / ".heroku" / "manage.py").touch()
+    assert find_manage_py(tmp_path) == tmp_path / "y" / "manage.py"
+    (tmp_path / "manage.py").touch()
+    assert find_manage_py(tmp_path) == tmp_path / "manage.py"
+
+
+def test_minimal_and_redeploy(standins, tmp_path, fake_bp):
+    standin = standins("minimal")
+    t = time.monotonic()
+    first = build_app(
+        FIXTURES / "minimal", {"X": "1"}, standin, workdir=tmp_path / "one", buildpack_dir=fake_bp
+    )
+    print(f"warm build: {time.monotonic() - t:.2f}s")
+    assert first.ok, first.output
+    assert "build number 1 in this cache" in first.output
+    assert first.build_dir == tmp_path / "one" / "build"
+    assert (first.build_dir / "staticfiles" / "minimal").is_dir()
+    assert first.outputs["release"].startswith("---\n")
+    assert "-----> Fake app detected" in first.outputs["detect"]
+    second = build_app(
+        FIXTURES / "minimal",
+        {},
+        standin,
+        cache_dir=first.cache_dir,
+        workdir=tmp_path / "two",
+        buildpack_dir=fake_bp,
+    )
+    assert second.ok and "build number 2 in this cache" in second.output
+    # the cached venv is shared by hard links and was not changed by the builds
+    assert standin.venv() != first.build_dir
+
+
+def test_space_in_build_path(standins, tmp_path, fake_bp):
+    r = build_app(
+        FIXTURES / "minimal",
+        {},
+        standins("minimal"),
+        workdir=tmp_path / "with space $x",
+        buildpack_dir=fake_bp,
+    )
+    assert r.ok, r.output
+    out = subprocess.run(
+        [r.build_dir / ".heroku" / "python" / "bin" / "django-admin", "--version"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+
+
+def test_disable_collectstatic(standins, tmp_path, fake_bp):
+    r = build_app(
+        FIXTURES / "broken-settings",
+        {"DISABLE_COLLECTSTATIC": "1"},
+        standins("broken-settings"),
+        workdir=tmp_path,
+        buildpack_dir=fake_bp,
+    )
+    assert r.ok, r.output
+    assert "collectstatic --noinput" not in r.output
+
+
+def test_collectstatic_failure_fails_the_build(standins, tmp_path, fake_bp):
+    r = build_app(
+        FIXTURES / "broken-settings",
+        {},
+        standins("broken-settings"),
+        workdir=tmp_path,
+        buildpack_dir=fake_bp,
+    )
+    assert not r.ok
+    assert r.returncodes == {"heroku/python": 1}
+    assert "Error while running '$ python manage.py collectstatic --noinput'." in r.output
+
+
+def test_subfolder(standins, tmp_path, fake_bp):
+    r = build_app(
+        FIXTURES / "subfolder", {}, standins("subfolder"), workdir=tmp_path, buildpack_dir=fake_bp
+    )
+    assert r.ok, r.output
+    assert "$ python backend/manage.py collectstatic --noinput" in r.output
+
+
+def test_detect_failure_ends_the_build(standins, tmp_path, fake_bp):
+    bp = tmp_path / "bp"
+    shutil.copytree(fake_bp, bp)
+    (bp / "bin" / "detect").write_text("#!/bin/sh\necho 'not for this app'\nexit 1\n")
+    r = build_app(
+        FIXTURES / "not-django",
+        {},
+        standins("not-django"),
+        workdir=tmp_path / "w",
+        buildpack_dir=bp,
+    )
+    assert r.returncodes == {"heroku/python": 0, "detect": 1} and not r.ok
+    assert "not for this app" in r.output and "App not compatible with buildpack" in r.output
+
+
+def test_compile_failure(standins, tmp_path, fake_bp):
+    r = build_app(
+        FIXTURES / "minimal",
+        {"FAKE_FAIL": "1"},
+        standins("minimal"),
+        workdir=tmp_path,
+        buildpack_dir=fake_bp,
+    )
+    assert r.returncodes["compile"] == 4 and "release" not in r.returncodes and not r.ok
+    assert "failing on purpose" in r.outputs["compile"]
+
+
+def test_copy_ignores(standins, tmp_path, fake_bp):
+    app = tmp_path / "app"
+    shutil.copytree(FIXTURES / "minimal", app)
+    for junk in (
+        ".git/x",
+        "staticfiles/a.css",
+        ".venv/bin/x",
+        "minimal_site/__pycache__/x.pyc",
+        ".heroku/python/x",
+    ):
+        (app / junk).parent.mkdir(parents=True, exist_ok=True)
+        (app / junk).write_text("junk")
+    (app / "db.sqlite3").write_text("junk")
+    r = build_app(
+        app,
+        {"DISABLE_COLLECTSTATIC": "1"},
+        StandIn(app),
+        workdir=tmp_path / "w",
+        buildpack_dir=fake_bp,
+    )
+    assert r.ok, r.output
+    for junk in (
+        ".git",
+        "staticfiles",
+        ".venv",
+        "minimal_site/__pycache__",
+        "db.sqlite3",
+        ".heroku/python/x",
+    ):
+        assert not (r.build_dir / junk).exists(), junk
