@@ -15,6 +15,7 @@ from pathlib import Path
 
 from herokuify_buildpack import output
 from herokuify_buildpack.build.app import DjangoApp
+from herokuify_buildpack.build.sources import refuse_sources_outside
 from herokuify_buildpack.errors import BuildError
 from herokuify_buildpack.upload.publish import StaticSource
 
@@ -37,15 +38,19 @@ def setup_django(app: DjangoApp, settings_module: str) -> None:
         output.keep_enabled()
 
 
-def collect(verbosity: int) -> StaticSource:
+def collect(build_dir: Path, verbosity: int) -> StaticSource:
     from django.conf import settings
     from django.core.management import call_command
 
+    refuse_sources_outside(build_dir)
     writer = output.IndentedWriter(sys.stdout)
     # Some commands print to sys.stdout directly rather than to their stdout argument.
     with contextlib.redirect_stdout(writer):  # type: ignore[type-var]
-        # clear: the bucket gets exactly this build's files, whatever an earlier step left.
-        call_command("collectstatic", interactive=False, clear=True, verbosity=verbosity)
+        try:
+            # clear: the bucket gets exactly this build's files, whatever an earlier step left.
+            call_command("collectstatic", interactive=False, clear=True, verbosity=verbosity)
+        except Exception as exc:
+            raise BuildError(f"collectstatic failed: {type(exc).__name__}: {exc}") from exc
         compressed = _compress_offline(verbosity)
     writer.flush()
 

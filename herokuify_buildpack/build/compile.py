@@ -47,7 +47,7 @@ def compile_app(paths: BuildPaths, manage_py: str, verbosity: int) -> None:
 
     output.step("Collecting static files locally")
     _explain_earlier_collectstatic(config_vars)
-    collected = collect(verbosity)
+    collected = collect(paths.build_dir, _verbosity(config_vars, verbosity))
 
     output.step(f"Uploading static files to {s3.describe(STATIC_PREFIX)}")
     result = publish_static(client, s3, collected, paths.cache_dir, config_vars.values)
@@ -96,6 +96,16 @@ def _check_storage_applied(s3: S3Config, settings_module: str) -> None:
             f"{settings.STATIC_URL}). End it with apply_storage_settings(globals(), "
             "app_root=BASE_DIR), as the README shows."
         )
+
+
+def _verbosity(config_vars: ConfigVars, default: int) -> int:
+    """HEROKUIFY_VERBOSITY (0-3) is passed to collectstatic and compress, as --verbosity."""
+    value = config_vars.get("HEROKUIFY_VERBOSITY").strip()
+    if not value:
+        return default
+    if value not in ("0", "1", "2", "3"):
+        raise BuildError(f"HEROKUIFY_VERBOSITY must be 0, 1, 2 or 3, not {value!r}")
+    return int(value)
 
 
 def _summary(result: PublishResult, s3: S3Config, seconds: float) -> str:
