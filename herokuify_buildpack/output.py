@@ -48,11 +48,11 @@ class _HerokuFormatter(logging.Formatter):
         return "\n".join(prefix + line for line in lines)
 
 
-def setup(stream: TextIO = sys.stdout, verbose: bool = False) -> None:
+def setup(stream: TextIO = sys.stdout) -> None:
     handler = logging.StreamHandler(stream)
     handler.setFormatter(_HerokuFormatter())
     log.handlers[:] = [handler]
-    log.setLevel(logging.DEBUG if verbose else logging.INFO)
+    log.setLevel(logging.INFO)
     # The app's LOGGING may reconfigure the root logger; ours stays independent of it.
     log.propagate = False
 

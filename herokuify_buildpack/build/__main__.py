@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from pathlib import Path
 
 from herokuify_buildpack import output
@@ -21,10 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     compile_parser.add_argument(
         "--manage-py", default="", help="manage.py's path in BUILD_DIR, as bin/detect found it"
     )
-    compile_parser.add_argument("--verbosity", type=int, default=1, choices=range(4))
     args = parser.parse_args(argv)
 
-    output.setup(verbose=args.verbosity > 1)
+    output.setup()
     missing = requirements.missing_lines()
     if missing:
         output.error("herokuify: the build needs packages the app does not install.")
@@ -36,9 +36,14 @@ def main(argv: list[str] | None = None) -> int:
 
     paths = BuildPaths(args.build_dir.resolve(), args.cache_dir.resolve(), args.env_dir.resolve())
     try:
-        compile_app(paths, args.manage_py, args.verbosity)
+        compile_app(paths, args.manage_py)
     except BuildError as exc:
         output.error(f"herokuify: {exc}")
+        return 1
+    except Exception as exc:
+        # A bug, not bad input: the traceback helps a report, and is masked like all output.
+        output.error(traceback.format_exc())
+        output.error(f"herokuify: unexpected {type(exc).__name__}: {exc}. Please report this.")
         return 1
     return 0
 

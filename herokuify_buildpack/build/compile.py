@@ -24,7 +24,7 @@ class BuildPaths:
     env_dir: Path
 
 
-def compile_app(paths: BuildPaths, manage_py: str, verbosity: int) -> None:
+def compile_app(paths: BuildPaths, manage_py: str) -> None:
     started = time.monotonic()
     config_vars = read_env_dir(paths.env_dir)
     output.redact.add(config_vars.secret_values())
@@ -47,7 +47,7 @@ def compile_app(paths: BuildPaths, manage_py: str, verbosity: int) -> None:
 
     output.step("Collecting static files locally")
     _explain_earlier_collectstatic(config_vars)
-    collected = collect(paths.build_dir, _verbosity(config_vars, verbosity))
+    collected = collect(paths.build_dir, _verbosity(config_vars))
 
     output.step(f"Uploading static files to {s3.describe(STATIC_PREFIX)}")
     result = publish_static(client, s3, collected, paths.cache_dir, config_vars.values)
@@ -98,11 +98,11 @@ def _check_storage_applied(s3: S3Config, settings_module: str) -> None:
         )
 
 
-def _verbosity(config_vars: ConfigVars, default: int) -> int:
+def _verbosity(config_vars: ConfigVars) -> int:
     """HEROKUIFY_VERBOSITY (0-3) is passed to collectstatic and compress, as --verbosity."""
     value = config_vars.get("HEROKUIFY_VERBOSITY").strip()
     if not value:
-        return default
+        return 1
     if value not in ("0", "1", "2", "3"):
         raise BuildError(f"HEROKUIFY_VERBOSITY must be 0, 1, 2 or 3, not {value!r}")
     return int(value)
