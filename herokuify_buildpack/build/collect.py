@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sys
 import traceback
 from pathlib import Path
@@ -43,18 +44,18 @@ def collect(build_dir: Path, verbosity: int) -> StaticSource:
     from django.core.management import call_command
 
     refuse_sources_outside(build_dir)
+    static_root = Path(settings.STATIC_ROOT)
+    _clear(static_root)
     writer = output.IndentedWriter(sys.stdout)
     # Some commands print to sys.stdout directly rather than to their stdout argument.
     with contextlib.redirect_stdout(writer):  # type: ignore[type-var]
         try:
-            # clear: the bucket gets exactly this build's files, whatever an earlier step left.
-            call_command("collectstatic", interactive=False, clear=True, verbosity=verbosity)
+            call_command("collectstatic", interactive=False, verbosity=verbosity)
         except Exception as exc:
             raise BuildError(f"collectstatic failed: {type(exc).__name__}: {exc}") from exc
         compressed = _compress_offline(verbosity)
     writer.flush()
 
-    static_root = Path(settings.STATIC_ROOT)
     immutable: set[str] = set()
     local_only: set[str] = set()
     manifest = static_root / "staticfiles.json"
@@ -70,6 +71,14 @@ def collect(build_dir: Path, verbosity: int) -> StaticSource:
             if path.is_file()
         )
     return StaticSource(static_root, frozenset(immutable - local_only), frozenset(local_only))
+
+
+def _clear(static_root: Path) -> None:
+    """The bucket gets exactly this build's files, whatever an earlier collectstatic left."""
+    if static_root.is_dir():
+        count = sum(1 for path in static_root.rglob("*") if path.is_file())
+        shutil.rmtree(static_root)
+        output.info(f"Cleared STATIC_ROOT of {count} files an earlier collectstatic left")
 
 
 def _compress_offline(verbosity: int) -> bool:
