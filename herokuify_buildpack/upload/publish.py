@@ -20,6 +20,7 @@ from herokuify_buildpack.upload.s3client import check_bucket, explain, make_clie
 DEFAULT_CONCURRENCY = 32
 DEFAULT_MAX_AGE = 300
 DEFAULT_KEEP_RELEASES = 3
+DEFAULT_READ_TIMEOUT = 30  # seconds S3 may stay silent before a request is retried
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,8 @@ class PublishResult:
 def connect(s3: S3Config, env: Mapping[str, str]) -> Any:
     """A client for the bucket, checked to exist and answer, in the configured region."""
     concurrency = _positive_int(env, "HEROKUIFY_UPLOAD_CONCURRENCY", DEFAULT_CONCURRENCY)
-    client = make_client(s3, concurrency)
+    read_timeout = _positive_int(env, "HEROKUIFY_S3_READ_TIMEOUT", DEFAULT_READ_TIMEOUT)
+    client = make_client(s3, concurrency, read_timeout)
     check_bucket(client, s3)
     return client
 

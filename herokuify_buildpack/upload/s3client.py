@@ -22,7 +22,7 @@ from herokuify_buildpack.errors import BuildError
 _RETRIES = {"mode": "standard", "max_attempts": 6}
 
 
-def make_client(s3: S3Config, concurrency: int) -> Any:
+def make_client(s3: S3Config, concurrency: int, read_timeout: int = 30) -> Any:
     return boto3.session.Session().client(
         "s3",
         aws_access_key_id=s3.access_key,
@@ -32,7 +32,7 @@ def make_client(s3: S3Config, concurrency: int) -> Any:
         config=Config(
             retries=_RETRIES,  # type: ignore[arg-type]
             connect_timeout=5,
-            read_timeout=30,
+            read_timeout=read_timeout,
             max_pool_connections=concurrency + 4,
         ),
     )
