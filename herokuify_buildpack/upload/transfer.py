@@ -7,7 +7,6 @@ ever holds what is really in the bucket.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,13 +28,18 @@ class TransferReport:
 
 
 class _Progress(BaseSubscriber):  # type: ignore[misc]
-    def __init__(self, report: TransferReport, lock: threading.Lock) -> None:
+    def __init__(self, report: TransferReport) -> None:
         self.report = report
-        self.lock = lock
+        self.done = 0
+        self.lock = threading.Lock()
 
     def on_progress(self, bytes_transferred: int, **_: Any) -> None:
         with self.lock:
             self.report.bytes_sent += bytes_transferred
+
+    def on_done(self, **_: Any) -> None:
+        with self.lock:
+            self.done += 1
 
 
 def upload(
@@ -50,36 +54,42 @@ def upload(
 ) -> TransferReport:
     """``on_tick(done, total, bytes)`` is called every ``tick_seconds`` while uploads run."""
     report = TransferReport()
-    lock = threading.Lock()
     _record_confirmations(client, report.confirmed)
     config = TransferConfig(
         multipart_threshold=PART_SIZE,
         multipart_chunksize=PART_SIZE,
         max_request_concurrency=concurrency,
     )
-    subscriber = _Progress(report, lock)
-    with TransferManager(client, config) as manager:
-        futures = [
-            manager.upload(
-                str(file.path),
-                bucket,
-                file.key,
-                extra_args=_object_headers(file, acl),
-                subscribers=[subscriber],
-            )
-            for file in files
-        ]
-        next_tick = time.monotonic() + tick_seconds
-        for index, (file, future) in enumerate(zip(files, futures, strict=True)):
-            while not future.done():
-                time.sleep(0.05)
-                if time.monotonic() >= next_tick:
-                    on_tick(index, len(files), report.bytes_sent)
-                    next_tick += tick_seconds
-            try:
-                future.result()
-            except Exception as exc:
-                report.failed.append((file, exc))
+    progress = _Progress(report)
+    finished = threading.Event()
+
+    def tick() -> None:
+        # A thread of its own: submitting blocks while s3transfer's queue is full.
+        while not finished.wait(tick_seconds):
+            on_tick(progress.done, len(files), report.bytes_sent)
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        with TransferManager(client, config) as manager:
+            futures = [
+                manager.upload(
+                    str(file.path),
+                    bucket,
+                    file.key,
+                    extra_args=_object_headers(file, acl),
+                    subscribers=[progress],
+                )
+                for file in files
+            ]
+    finally:
+        finished.set()
+        ticker.join()
+    for file, future in zip(files, futures, strict=True):
+        try:
+            future.result()
+        except Exception as exc:
+            report.failed.append((file, exc))
     return report
 
 
