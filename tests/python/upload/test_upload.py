@@ -1,0 +1,299 @@
+"""The upload internals (herokuify_buildpack/upload/) against the real moto server.
+
+They are library functions, so they run in this process, with real boto3 and s3transfer over
+HTTP; the counting proxy in front of moto shows which requests they make, and its handler seam
+injects failures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from herokuify_buildpack.config import S3Config
+from herokuify_buildpack.upload import releases, transfer
+from herokuify_buildpack.upload.cache import UploadCache
+from herokuify_buildpack.upload.etag import PART_SIZE, expected_etag
+from herokuify_buildpack.upload.localfiles import scan
+from herokuify_buildpack.upload.plan import plan_uploads
+from herokuify_buildpack.upload.remote import list_prefix
+from herokuify_buildpack.upload.s3client import make_client as build_client
+from herokuify_dev.proxy import running_proxy
+from herokuify_dev.s3server import make_client
+
+PREFIX = "static"
+NO_REQUESTS = {"PUT": 0, "GET": 0, "LIST": 0, "HEAD": 0, "DELETE": 0, "POST": 0}
+
+
+@pytest.fixture
+def proxy(s3_server):
+    with running_proxy(s3_server.endpoint_url) as proxy:
+        yield proxy
+
+
+def product_client(config_vars, endpoint_url: str):
+    """The client the build makes (its retries and pool), pointed at `endpoint_url`."""
+    s3 = S3Config.from_env({**config_vars, "AWS_S3_ENDPOINT_URL": endpoint_url})
+    return build_client(s3, concurrency=4)
+
+
+def write_files(root: Path, contents: dict[str, bytes]) -> None:
+    for name, data in contents.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def scan_root(root: Path):
+    return scan(root, PREFIX, immutable=frozenset(), local_only=frozenset(), max_age=300)
+
+
+def upload(client, bucket: str, files):
+    return transfer.upload(
+        client, bucket, files, acl="public-read", concurrency=4, on_tick=lambda *_: None
+    )
+
+
+def names(files) -> list[str]:
+    return sorted(file.name for file in files)
+
+
+def test_expected_etag_matches_s3_for_single_and_multipart_uploads(
+    tmp_path, config_vars, bucket, s3_client, proxy
+):
+    """The ETag computed locally is the one S3 lists for what transfer.upload sent: one PUT
+    below PART_SIZE, multipart (create, parts, complete) from PART_SIZE up; never a HEAD."""
+    write_files(
+        tmp_path,
+        {
+            "empty.txt": b"",
+            "small.css": os.urandom(1000),
+            "exact.bin": os.urandom(PART_SIZE),
+            "big.bin": os.urandom(2 * PART_SIZE + 1),
+        },
+    )
+    files = {file.name: file for file in scan_root(tmp_path)}
+    batches = {
+        ("empty.txt", "small.css"): {**NO_REQUESTS, "PUT": 2},
+        ("exact.bin",): {**NO_REQUESTS, "PUT": 1, "POST": 2},
+        ("big.bin",): {**NO_REQUESTS, "PUT": 3, "POST": 2},
+    }
+    confirmed = {}
+    for batch, expected_counts in batches.items():
+        proxy.reset()
+        # A client per batch: each upload() call hooks its own report into the client's events.
+        report = upload(
+            product_client(config_vars, proxy.endpoint_url), bucket, [files[name] for name in batch]
+        )
+        assert report.failed == []
+        assert proxy.counts() == expected_counts, batch
+        assert report.bytes_sent == sum(files[name].size for name in batch)
+        confirmed.update(report.confirmed)
+
+    listed = {
+        item["Key"]: item["ETag"].strip('"')
+        for item in s3_client.list_objects_v2(Bucket=bucket)["Contents"]
+    }
+    assert set(listed) == {file.key for file in files.values()}
+    for file in files.values():
+        local = expected_etag(file.path, file.size)
+        assert local == file.etag
+        assert local == listed[file.key] == confirmed[file.key], file.name
+    assert listed["static/exact.bin"].endswith("-1")
+    assert listed["static/big.bin"].endswith("-3")
+    assert "-" not in listed["static/small.css"]
+
+
+def test_plan_compares_sizes_and_etags(tmp_path, config_vars, s3_server, bucket):
+    """Files whose size and ETag match the listing are skipped; any content change is sent."""
+    client = product_client(config_vars, s3_server.endpoint_url)
+    cache = UploadCache.load(tmp_path / "cache", "empty")
+    root = tmp_path / "root"
+    write_files(root, {"a.css": b"body{color:red}", "b.js": b"let x = 1;", "c.txt": b"hello"})
+    assert upload(client, bucket, scan_root(root)).failed == []
+
+    plan = plan_uploads(scan_root(root), list_prefix(client, bucket, PREFIX), cache)
+    assert names(plan.unchanged) == ["a.css", "b.js", "c.txt"]
+    assert plan.new == plan.changed == []
+
+    write_files(
+        root,
+        {
+            "a.css": b"body{color:RED}",  # same size, other content: the ETag differs
+            "b.js": b"let x = 10;",  # other size
+            "d.txt": b"new",
+        },
+    )
+    plan = plan_uploads(scan_root(root), list_prefix(client, bucket, PREFIX), cache)
+    assert names(plan.changed) == ["a.css", "b.js"]
+    assert names(plan.new) == ["d.txt"]
+    assert names(plan.unchanged) == ["c.txt"]
+    assert names(plan.uploads[:1]) == ["d.txt"]  # new names go before overwrites
+
+
+def test_cache_pairs_etags_but_never_outvotes_the_listing(tmp_path, config_vars, s3_server, bucket):
+    """A cached (local ETag, remote ETag) pair marks a file unchanged when the bucket's ETag is
+    not its MD5 (as with SSE-KMS); an object rewritten or deleted behind the cache's back is
+    sent again; a damaged cache file loads as empty."""
+    client = product_client(config_vars, s3_server.endpoint_url)
+    root, cache_dir = tmp_path / "root", tmp_path / "cache"
+    location = f"{s3_server.endpoint_url}/{bucket}/{PREFIX}"
+    write_files(root, {"logo.png": b"local bytes!"})
+    [file] = scan_root(root)
+    # Same size, other bytes: the listed ETag is not the local file's MD5, as with SSE-KMS.
+    client.put_object(Bucket=bucket, Key=file.key, Body=b"stored bytes")
+    remote = list_prefix(client, bucket, PREFIX)
+    assert remote[file.key].etag != file.etag and remote[file.key].size == file.size
+
+    assert plan_uploads([file], remote, UploadCache.load(cache_dir, location)).changed == [file]
+    cache = UploadCache.load(cache_dir, location)
+    cache.record(file.key, file.etag, remote[file.key].etag)
+    cache.save(location)
+    reloaded = UploadCache.load(cache_dir, location)
+    assert reloaded.entries == {file.key: (file.etag, remote[file.key].etag)}
+    assert plan_uploads([file], remote, reloaded).unchanged == [file]
+    assert UploadCache.load(cache_dir, f"{location}-elsewhere").entries == {}
+
+    client.put_object(Bucket=bucket, Key=file.key, Body=b"other bytes!")  # behind its back
+    rewritten = list_prefix(client, bucket, PREFIX)
+    assert rewritten[file.key].etag != remote[file.key].etag
+    assert plan_uploads([file], rewritten, reloaded).changed == [file]
+
+    client.delete_object(Bucket=bucket, Key=file.key)
+    assert plan_uploads([file], list_prefix(client, bucket, PREFIX), reloaded).new == [file]
+
+    for damage in (
+        "{not json",
+        json.dumps({"format": 1, "location": location, "entries": {file.key: [file.etag]}}),
+    ):
+        reloaded.path.write_text(damage)
+        assert UploadCache.load(cache_dir, location).entries == {}
+
+
+def test_only_confirmed_uploads_are_recorded(tmp_path, bucket, s3_client, proxy):
+    """When S3 answers 500 to every attempt at one key, that file is reported failed and only
+    the others, with the ETags S3 gave them, are reported confirmed."""
+    root = tmp_path / "root"
+    write_files(root, {f"file-{n}.css": f".c{n} {{}}".encode() * (n + 1) for n in range(6)})
+    files = scan_root(root)
+    doomed = files[2]
+    attempts = []
+    error = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code>'
+        b"<Message>injected by the test</Message></Error>"
+    )
+
+    async def fail_one_key(conn, request):
+        path = urllib.parse.urlsplit(request.target).path
+        if request.method != "PUT" or path != f"/{bucket}/{doomed.key}":
+            return await proxy.forward(conn, request)
+        attempts.append(request.target)
+        if (request.header("expect") or "").lower() == "100-continue":
+            conn.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        await conn.reader.readexactly(int(request.header("content-length") or 0))
+        conn.writer.write(
+            b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/xml\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(error), error)
+        )
+        await conn.writer.drain()
+        return True
+
+    proxy.handler = fail_one_key
+    # Three attempts in all rather than the build's budget (six retries), whose backoff would
+    # cost tens of seconds here.
+    client = make_client(
+        proxy.endpoint_url, config=Config(retries={"mode": "standard", "total_max_attempts": 3})
+    )
+    report = upload(client, bucket, files)
+
+    assert len(attempts) == 3
+    [(failed_file, exc)] = report.failed
+    assert failed_file == doomed
+    assert isinstance(exc, ClientError)
+    assert exc.response["Error"]["Code"] == "InternalError"
+    others = [file for file in files if file is not doomed]
+    assert report.confirmed == {file.key: file.etag for file in others}
+    listed = {
+        item["Key"]: item["ETag"].strip('"')
+        for item in s3_client.list_objects_v2(Bucket=bucket)["Contents"]
+    }
+    assert listed == report.confirmed
+
+
+def test_release_records_and_pruning(bucket, s3_client):
+    """A release record is written only when the key set changes; pruning waits for
+    keep_releases records, spares young objects, then deletes exactly what only the oldest
+    release used, with its record."""
+    history = [
+        ["static/app.css", "static/only-1.js", "static/r1-and-r3.png"],
+        ["static/app.css", "static/only-2.js"],
+        ["static/app.css", "static/only-3.js", "static/r1-and-r3.png"],
+        ["static/app.css", "static/only-4.js"],
+    ]
+    records = []
+
+    def deploy(keys) -> bool:
+        for key in keys:
+            s3_client.put_object(Bucket=bucket, Key=key, Body=key.encode())
+        before = list_prefix(s3_client, bucket, PREFIX)
+        written = releases.record_release(s3_client, bucket, PREFIX, keys, before)
+        new = set(list_prefix(s3_client, bucket, PREFIX)) - set(before)
+        assert len(new) == int(written)
+        records.extend(sorted(new))
+        return written
+
+    def prune(keys, **grace):
+        remote = list_prefix(s3_client, bucket, PREFIX)
+        result = releases.prune(s3_client, bucket, PREFIX, remote, keys, 3, **grace)
+        return result, set(remote) - set(list_prefix(s3_client, bucket, PREFIX))
+
+    assert deploy(history[0])
+    assert not deploy(list(reversed(history[0])))  # the same set: no new record
+    assert deploy(history[1])
+    assert len(records) == 2
+    assert all(key.startswith(releases.records_prefix(PREFIX)) for key in records)
+    record = json.loads(s3_client.get_object(Bucket=bucket, Key=records[0])["Body"].read())
+    assert record == {"keys": sorted(history[0])}
+
+    result, deleted = prune(history[1], grace=timedelta(0))
+    assert (result.deleted, result.kept_releases, deleted) == (0, 2, set())
+
+    assert deploy(history[2])
+    assert deploy(history[3])
+    result, deleted = prune(history[3])  # the default grace: everything here is too young
+    assert (result.deleted, deleted) == (0, set())
+
+    result, deleted = prune(history[3], grace=timedelta(0))
+    assert deleted == {"static/only-1.js", records[0]}
+    assert (result.deleted, result.kept_releases) == (2, 3)
+    remaining = set(list_prefix(s3_client, bucket, PREFIX))
+    assert remaining == set().union(*history[1:]) | set(records[1:])
+
+
+def test_listing_takes_one_request_per_thousand_keys(bucket, s3_client, proxy):
+    """list_prefix pages through ListObjectsV2: ceil(N / 1000) requests, every key, and nothing
+    outside the prefix."""
+    count = 2500
+    keys = [f"static/files/{n:05d}.txt" for n in range(count)]
+    writer = make_client(s3_client.meta.endpoint_url, config=Config(max_pool_connections=8))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda key: writer.put_object(Bucket=bucket, Key=key, Body=b"x"), keys))
+    for outside in ("staticfiles/a.txt", "media/b.txt", "static"):
+        writer.put_object(Bucket=bucket, Key=outside, Body=b"y")
+
+    listed = list_prefix(make_client(proxy.endpoint_url), bucket, PREFIX)
+    assert proxy.counts() == {**NO_REQUESTS, "LIST": math.ceil(count / 1000)}
+    assert sorted(listed) == keys
+    assert {(held.size, held.etag) for held in listed.values()} == {
+        (1, hashlib.md5(b"x").hexdigest())
+    }
