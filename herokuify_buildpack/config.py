@@ -86,7 +86,7 @@ def partial_values(env: Mapping[str, str]) -> dict[str, str | None]:
     """Each setting's value from the first config var that carries it, or None."""
     values = {name: _first_set(env, names) for name, names in _SOURCES.items()}
     values["endpoint_url"] = _valid_endpoint(values["endpoint_url"])
-    values["custom_domain"] = _bare_domain(values["custom_domain"])
+    values["custom_domain"] = bare_domain(values["custom_domain"])
     return values
 
 
@@ -144,7 +144,7 @@ def _valid_endpoint(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _bare_domain(domain: str | None) -> str | None:
+def bare_domain(domain: str | None) -> str | None:
     """Accept "cdn.example.com", "https://cdn.example.com/" and the like: keep host and path."""
     if domain is None:
         return None

@@ -36,6 +36,8 @@ class _ConfigVarDefaults(S3Storage):
         for option, value_name in _FROM_CONFIG_VARS.items():
             if not defaults.get(option):
                 defaults[option] = from_env[value_name]
+        # AWS_S3_CUSTOM_DOMAIN as a Django setting gets the same leniency as the config var.
+        defaults["custom_domain"] = config.bare_domain(defaults["custom_domain"])
         return defaults
 
     def _public_defaults(self, defaults: dict[str, Any]) -> dict[str, Any]:

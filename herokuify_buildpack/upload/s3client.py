@@ -19,7 +19,7 @@ from herokuify_buildpack.errors import BuildError
 # botocore's standard retry mode backs off with jitter on throttling, 5xx and dropped
 # connections; the attempt budget and timeouts are tuned for a build, where waiting minutes on
 # a dead endpoint helps nobody.
-_RETRIES = {"mode": "standard", "max_attempts": 6}
+_RETRIES = {"mode": "standard", "total_max_attempts": 6}
 
 
 def make_client(s3: S3Config, concurrency: int, read_timeout: int = 30) -> Any:

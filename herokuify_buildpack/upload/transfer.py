@@ -54,7 +54,7 @@ def upload(
 ) -> TransferReport:
     """``on_tick(done, total, bytes)`` is called every ``tick_seconds`` while uploads run."""
     report = TransferReport()
-    _record_confirmations(client, report.confirmed)
+    unregister = _record_confirmations(client, report.confirmed)
     config = TransferConfig(
         multipart_threshold=PART_SIZE,
         multipart_chunksize=PART_SIZE,
@@ -85,6 +85,7 @@ def upload(
     finally:
         finished.set()
         ticker.join()
+        unregister()
     for file, future in zip(files, futures, strict=True):
         try:
             future.result()
@@ -100,8 +101,11 @@ def _object_headers(file: LocalFile, acl: str | None) -> dict[str, str]:
     return headers
 
 
-def _record_confirmations(client: Any, confirmed: dict[str, str]) -> None:
-    """botocore events carry a per-request context from parameter building to the response."""
+def _record_confirmations(client: Any, confirmed: dict[str, str]) -> Callable[[], None]:
+    """botocore events carry a per-request context from parameter building to the response.
+
+    Returns the function that removes the handlers, so a later upload has its own record.
+    """
 
     def remember_key(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         context["herokuify_key"] = params.get("Key")
@@ -111,6 +115,19 @@ def _record_confirmations(client: Any, confirmed: dict[str, str]) -> None:
         if key and parsed.get("ETag"):
             confirmed[key] = parsed["ETag"].strip('"')
 
-    for operation in _CONFIRMING_OPERATIONS:
-        client.meta.events.register(f"before-parameter-build.s3.{operation}", remember_key)
-        client.meta.events.register(f"after-call.s3.{operation}", remember_etag)
+    handlers = [
+        (f"{event}.s3.{operation}", handler)
+        for operation in _CONFIRMING_OPERATIONS
+        for event, handler in (
+            ("before-parameter-build", remember_key),
+            ("after-call", remember_etag),
+        )
+    ]
+    for event_name, handler in handlers:
+        client.meta.events.register(event_name, handler)
+
+    def unregister() -> None:
+        for event_name, handler in handlers:
+            client.meta.events.unregister(event_name, handler)
+
+    return unregister
