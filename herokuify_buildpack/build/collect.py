@@ -16,7 +16,7 @@ from pathlib import Path
 
 from herokuify_buildpack import output
 from herokuify_buildpack.build.app import DjangoApp
-from herokuify_buildpack.build.sources import refuse_sources_outside
+from herokuify_buildpack.build.sources import check_sources
 from herokuify_buildpack.errors import BuildError
 from herokuify_buildpack.upload.publish import StaticSource
 
@@ -39,12 +39,12 @@ def setup_django(app: DjangoApp, settings_module: str) -> None:
         output.keep_enabled()
 
 
-def collect(build_dir: Path, verbosity: int) -> StaticSource:
+def collect(app: DjangoApp, verbosity: int) -> StaticSource:
     from django.conf import settings
     from django.core.management import call_command
 
-    refuse_sources_outside(build_dir)
     static_root = Path(settings.STATIC_ROOT)
+    check_sources(app.build_dir, app.root, static_root)
     _clear(static_root)
     writer = output.IndentedWriter(sys.stdout)
     # Some commands print to sys.stdout directly rather than to their stdout argument.

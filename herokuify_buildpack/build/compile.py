@@ -47,7 +47,7 @@ def compile_app(paths: BuildPaths, manage_py: str) -> None:
 
     output.step("Collecting static files locally")
     _explain_earlier_collectstatic(config_vars)
-    collected = collect(paths.build_dir, _verbosity(config_vars))
+    collected = collect(app, _verbosity(config_vars))
 
     output.step(f"Uploading static files to {s3.describe(STATIC_PREFIX)}")
     result = publish_static(client, s3, collected, paths.cache_dir, config_vars.values)

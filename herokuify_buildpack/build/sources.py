@@ -1,26 +1,61 @@
-"""Static sources must come from the app: a symlink out of the build (say, to /etc/passwd) would
-otherwise be copied by collectstatic and published to the world."""
+"""Checks on what collectstatic will read and write, before it runs.
+
+Sources must be regular files from the app: a symlink out of the build (say, to /etc/passwd)
+would otherwise be published to the world, and a named pipe would hang the build. STATIC_ROOT
+is cleared before collecting, so it must be a folder of its own: never the app, nor a folder
+that static files are collected from.
+"""
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 from herokuify_buildpack.errors import BuildError
 
 
-def refuse_sources_outside(build_dir: Path) -> None:
+def check_sources(build_dir: Path, app_root: Path, static_root: Path) -> None:
     from django.apps import apps
     from django.contrib.staticfiles import finders
 
-    root = build_dir.resolve()
+    build = build_dir.resolve()
+    collected_into = static_root.resolve()
+    holds_the_app = app_root.resolve().is_relative_to(collected_into)
+    if holds_the_app or not collected_into.is_relative_to(build):
+        raise BuildError(
+            f"STATIC_ROOT is {static_root}, outside the app or holding it; the build clears it. "
+            "Use a folder of its own inside the app, such as BASE_DIR / 'staticfiles'."
+        )
     ignore_patterns = apps.get_app_config("staticfiles").ignore_patterns
+    source_folders: set[Path] = set()
     for finder in finders.get_finders():
-        for name, storage in finder.list(ignore_patterns):
-            source = Path(storage.path(name))
-            target = source.resolve()
-            if not target.is_relative_to(root):
-                raise BuildError(
-                    f"static file {name} is a link to {target}, outside the app, and herokuify "
-                    "never publishes files from outside the app. Copy the file in, or remove "
-                    "the link."
-                )
+        try:
+            listing = list(finder.list(ignore_patterns))
+        except OSError as exc:
+            raise BuildError(f"cannot list static files: {exc.strerror}: {exc.filename}") from exc
+        for name, storage in listing:
+            source_folders.add(Path(storage.location).resolve())
+            _check_source(name, Path(storage.path(name)), build)
+    for folder in source_folders:
+        if folder.is_relative_to(collected_into) or collected_into.is_relative_to(folder):
+            raise BuildError(
+                f"STATIC_ROOT ({static_root}) overlaps {folder}, which static files are "
+                "collected from, so clearing it would lose them. Give STATIC_ROOT its own folder."
+            )
+
+
+def _check_source(name: str, source: Path, build: Path) -> None:
+    try:
+        mode = source.stat().st_mode
+    except FileNotFoundError as exc:
+        raise BuildError(f"static file {name} is a link to a missing file") from exc
+    except OSError as exc:
+        raise BuildError(f"static file {name} cannot be read: {exc.strerror}") from exc
+    if not stat.S_ISREG(mode):
+        raise BuildError(f"static file {name} is not a regular file (a pipe, socket or device)")
+    target = source.resolve()
+    if not target.is_relative_to(build):
+        raise BuildError(
+            f"static file {name} is a link to {target}, outside the app, and herokuify never "
+            "publishes files from outside the app. Copy the file in, or remove the link."
+        )
