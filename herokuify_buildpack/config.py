@@ -54,9 +54,10 @@ class S3Config:
             if not values[name]
         ]
         if missing:
+            plural = len(missing) > 1
             raise ConfigError(
-                f"missing config var {', '.join(missing)}. "
-                "Set it with: heroku config:set NAME=value"
+                f"missing config var{'s' if plural else ''} {', '.join(missing)}. "
+                f"Set {'them' if plural else 'it'} with: heroku config:set NAME=value"
             )
         return cls(
             access_key=values["access_key"] or "",

@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         # A bug, not bad input: the traceback helps a report, and is masked like all output.
         output.error(traceback.format_exc())
-        output.error(f"herokuify: unexpected {type(exc).__name__}: {exc}. Please report this.")
+        output.error(f"herokuify: unexpected {type(exc).__name__}: {exc} (please report this)")
         return 1
     return 0
 

@@ -59,6 +59,12 @@ def _module_from_manage_py(manage_path: Path) -> str:
     return match.group(1)
 
 
+def _is_app_code(path: Path, build: Path) -> bool:
+    """Inside the build, but not among the packages heroku/python installed into it."""
+    installed = path.is_relative_to(build / ".heroku") or "site-packages" in path.parts
+    return path.is_relative_to(build) and not installed
+
+
 def _check_inside_app(app: DjangoApp) -> None:
     """The settings must come from the app's code, not from an installed package."""
     sys.path.insert(0, str(app.root))
@@ -73,7 +79,7 @@ def _check_inside_app(app: DjangoApp) -> None:
             f"settings module {app.settings_module} (from DJANGO_SETTINGS_MODULE or manage.py) "
             "is not in the app: check its spelling"
         )
-    if not any(Path(origin).resolve().is_relative_to(build) for origin in origins):
+    if not any(_is_app_code(Path(origin).resolve(), build) for origin in origins):
         raise BuildError(
             f"settings module {app.settings_module} is not part of the app: it imports from "
             f"{origins[0]}. Point DJANGO_SETTINGS_MODULE at the app's own settings."

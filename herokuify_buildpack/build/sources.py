@@ -26,6 +26,11 @@ def check_sources(build_dir: Path, app_root: Path, static_root: Path) -> None:
             f"STATIC_ROOT is {static_root}, outside the app or holding it; the build clears it. "
             "Use a folder of its own inside the app, such as BASE_DIR / 'staticfiles'."
         )
+    if not apps.is_installed("django.contrib.staticfiles"):
+        raise BuildError(
+            "django.contrib.staticfiles is not in INSTALLED_APPS, so there is no collectstatic: "
+            "add it to the app's settings"
+        )
     ignore_patterns = apps.get_app_config("staticfiles").ignore_patterns
     source_folders: set[Path] = set()
     for finder in finders.get_finders():
