@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,14 @@ class PortTakenError(RuntimeError):
 class S3Server:
     """A started moto server; `stop()` (or leaving `running_s3_server()`) ends it."""
 
-    def __init__(self, port: int | None = None, timeout: float = START_TIMEOUT) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        timeout: float = START_TIMEOUT,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        """`env`: extra environment variables for the moto process, such as
+        INITIAL_NO_AUTH_ACTION_COUNT to make it check signatures and IAM policies."""
         self.port = port or free_port()
         self.endpoint_url = f"http://{HOST}:{self.port}"
         # stderr goes to a file, not a pipe: nobody reads it while the server runs, and a full pipe
@@ -49,7 +57,11 @@ class S3Server:
         self._stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop)
         cmd = [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.port)]
         self._proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=self._stderr, stderr=self._stderr
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=self._stderr,
+            stderr=self._stderr,
+            env={**os.environ, **env} if env else None,
         )
         try:
             self._wait_ready(timeout)
@@ -118,10 +130,12 @@ def make_client(endpoint_url: str, region: str = "us-east-1", **kwargs: Any) -> 
 
 
 @contextlib.contextmanager
-def running_s3_server(timeout: float = START_TIMEOUT) -> Iterator[S3Server]:
+def running_s3_server(
+    timeout: float = START_TIMEOUT, env: Mapping[str, str] | None = None
+) -> Iterator[S3Server]:
     for attempt in range(3):
         try:
-            server = S3Server(timeout=timeout)
+            server = S3Server(timeout=timeout, env=env)
             break
         except PortTakenError:
             if attempt == 2:
