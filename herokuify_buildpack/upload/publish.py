@@ -12,7 +12,7 @@ from herokuify_buildpack.config import STATIC_PREFIX, S3Config
 from herokuify_buildpack.errors import BuildError
 from herokuify_buildpack.upload import releases, transfer
 from herokuify_buildpack.upload.cache import UploadCache
-from herokuify_buildpack.upload.localfiles import scan
+from herokuify_buildpack.upload.localfiles import LocalFile, scan
 from herokuify_buildpack.upload.plan import plan_uploads
 from herokuify_buildpack.upload.remote import RemoteObject, list_prefix
 from herokuify_buildpack.upload.s3client import check_bucket, explain, make_client
@@ -74,16 +74,24 @@ def publish_static(
     for file in plan.unchanged:
         cache.record(file.key, file.etag, remote[file.key].etag)
 
-    report = transfer.upload(
-        client,
-        s3.bucket,
-        plan.uploads,
-        acl=s3.static_acl,
-        concurrency=concurrency,
-        on_tick=lambda done, total, sent: output.info(
-            f"Uploaded {done} of {total} files ({sent / 1_048_576:.1f} MB)"
-        ),
-    )
+    def send(files: list[LocalFile]) -> transfer.TransferReport:
+        return transfer.upload(
+            client,
+            s3.bucket,
+            files,
+            acl=s3.static_acl,
+            concurrency=concurrency,
+            on_tick=lambda done, total, sent: output.info(
+                f"Uploaded {done} of {total} files ({sent / 1_048_576:.1f} MB)"
+            ),
+        )
+
+    # New names first, the overwrites only once every new name is in: a build that fails
+    # before then has changed no object the running release serves.
+    report = send(plan.new)
+    held_back = plan.changed if report.failed else []
+    if plan.changed and not held_back:
+        report.merge(send(plan.changed))
     etags = {file.key: file.etag for file in plan.uploads}
     for key, remote_etag in report.confirmed.items():
         cache.record(key, etags[key], remote_etag)
@@ -92,9 +100,11 @@ def publish_static(
     if report.failed:
         file, exc = report.failed[0]
         failure = explain(exc, s3, f"uploading {file.name}")
+        kept = f" {len(held_back)} changed files were held back." if held_back else ""
         raise BuildError(
-            f"{len(report.failed)} of {len(plan.uploads)} uploads failed; {failure} "
-            "Uploads that succeeded are remembered: the next build sends only the rest."
+            f"{len(report.failed)} of {len(plan.uploads) - len(held_back)} uploads failed: "
+            f"{failure}{kept} Deploy again: uploads that succeeded are remembered, and only the "
+            "rest are sent."
         ) from exc
     _finish_release(client, s3, [file.key for file in files], remote, env)
     return PublishResult(len(plan.uploads), len(plan.unchanged), report.bytes_sent)

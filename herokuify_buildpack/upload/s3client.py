@@ -10,16 +10,20 @@ from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     ConnectionError,
+    HTTPClientError,
     NoCredentialsError,
+    ReadTimeoutError,
 )
 
 from herokuify_buildpack.config import S3Config
 from herokuify_buildpack.errors import BuildError
 
-# botocore's standard retry mode backs off with jitter on throttling, 5xx and dropped
-# connections; the attempt budget and timeouts are tuned for a build, where waiting minutes on
-# a dead endpoint helps nobody.
-_RETRIES = {"mode": "standard", "total_max_attempts": 6}
+# botocore's "legacy" retry mode backs off exponentially with jitter on throttling, 5xx and
+# dropped connections, per request. The "standard" and "adaptive" modes add a client-wide retry
+# quota (about 35 retries) meant to stop retry storms in long-running services: in a build's
+# one burst of uploads it runs out and turns a brief S3 hiccup into a failed deploy. The
+# attempt budget and timeouts are tuned for a build, where waiting minutes helps nobody.
+_RETRIES = {"mode": "legacy", "total_max_attempts": 6}
 
 
 def make_client(s3: S3Config, concurrency: int, read_timeout: int = 30) -> Any:
@@ -91,7 +95,13 @@ def explain(exc: Exception, s3: S3Config, doing: str) -> BuildError:
                 f"access denied to bucket {bucket} while {doing} ({code}). Check AWS_ACCESS_KEY_ID "
                 "and AWS_SECRET_ACCESS_KEY, and that they may list and write the bucket."
             )
-        return BuildError(f"S3 refused {doing} on bucket {bucket}: {code or status}")
+        if isinstance(status, int) and status >= 500:
+            # botocore gives a cut-short answer status 500 and, lacking a code, the status.
+            answer = f"{status} {code}" if code and code != str(status) else f"{status}"
+            return BuildError(
+                f"S3 answered {answer} while {doing} (bucket {bucket}), also when retried."
+            )
+        return BuildError(f"S3 refused {doing} (bucket {bucket}): {status} {code}.")
     if isinstance(exc, NoCredentialsError):
         return BuildError("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
     if isinstance(exc, ConnectionError):
@@ -99,8 +109,18 @@ def explain(exc: Exception, s3: S3Config, doing: str) -> BuildError:
             f"could not reach S3{_at(s3)} for bucket {bucket} ({doing}): "
             f"{type(exc).__name__}. Check AWS_S3_ENDPOINT_URL and that the store is up."
         )
+    if isinstance(exc, ReadTimeoutError):
+        return BuildError(
+            f"S3 did not answer while {doing} (bucket {bucket}) within "
+            "HEROKUIFY_S3_READ_TIMEOUT seconds, also when retried."
+        )
+    if isinstance(exc, HTTPClientError):
+        return BuildError(
+            f"the connection to S3{_at(s3)} dropped while {doing} (bucket {bucket}), also when "
+            f"retried ({type(exc).__name__})."
+        )
     if isinstance(exc, BotoCoreError):
-        return BuildError(f"S3 failed for bucket {bucket} ({doing}): {type(exc).__name__}")
+        return BuildError(f"S3 failed while {doing} (bucket {bucket}): {type(exc).__name__}.")
     raise exc
 
 

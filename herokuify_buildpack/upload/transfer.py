@@ -26,6 +26,11 @@ class TransferReport:
     failed: list[tuple[LocalFile, Exception]] = field(default_factory=list)
     bytes_sent: int = 0
 
+    def merge(self, other: TransferReport) -> None:
+        self.confirmed.update(other.confirmed)
+        self.failed.extend(other.failed)
+        self.bytes_sent += other.bytes_sent
+
 
 class _Progress(BaseSubscriber):  # type: ignore[misc]
     def __init__(self, report: TransferReport) -> None:
