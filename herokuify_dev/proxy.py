@@ -76,11 +76,11 @@ def classify(method: str, target: str, host: str) -> str:
     hostname = host.rsplit(":", 1)[0] if not host.startswith("[") else host
     parts = [p for p in path.split("/") if p]
     # Path-style (/bucket/key) unless the Host names the bucket (bucket.localhost:port).
-    key_parts = parts if _is_virtual_host(hostname) else parts[1:]
+    key_parts = parts if is_virtual_host(hostname) else parts[1:]
     return "GET" if key_parts else "LIST"
 
 
-def _is_virtual_host(hostname: str) -> bool:
+def is_virtual_host(hostname: str) -> bool:
     try:
         ipaddress.ip_address(hostname.strip("[]"))
     except ValueError:
@@ -147,7 +147,7 @@ async def _copy_to_eof(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> 
         await dst.drain()
 
 
-async def _copy_body(
+async def copy_body(
     headers: list[tuple[str, str]],
     src: asyncio.StreamReader,
     dst: asyncio.StreamWriter,
@@ -162,7 +162,7 @@ async def _copy_body(
         await _copy_to_eof(src, dst)
 
 
-def _wants_close(version: str, headers: list[tuple[str, str]]) -> bool:
+def wants_close(version: str, headers: list[tuple[str, str]]) -> bool:
     connection = next((v for k, v in headers if k.lower() == "connection"), "").lower()
     return "close" in connection or (version == "HTTP/1.0" and "keep-alive" not in connection)
 
@@ -285,14 +285,14 @@ class S3Proxy:
         try:
             await conn.send_request_head(request)
             up_reader, up_writer = await conn.upstream()
-            await _copy_body(request.headers, conn.reader, up_writer, until_eof=False)
+            await copy_body(request.headers, conn.reader, up_writer, until_eof=False)
             response = await conn.read_response_head()
         except OSError as exc:
             log.warning("S3 proxy: upstream failed before answering: %r", exc)
             conn.writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
             await conn.writer.drain()
             return False
-        keep_client = not _wants_close(request.version, request.headers)
+        keep_client = not wants_close(request.version, request.headers)
         has_body = request.method != "HEAD" and response.status not in (204, 304)
         if has_body and not (
             response.header("content-length") or response.header("transfer-encoding")
@@ -300,11 +300,11 @@ class S3Proxy:
             keep_client = False  # the body ends where the connection does
         conn.writer.write(response.head(keep_alive=keep_client))
         if has_body:
-            await _copy_body(response.headers, up_reader, conn.writer, until_eof=True)
+            await copy_body(response.headers, up_reader, conn.writer, until_eof=True)
         await conn.writer.drain()
         # moto's server (werkzeug) closes after every response; clients still keep their connection
         # to the proxy, as they would with S3, and the next request opens a new upstream one.
-        if _wants_close(response.version, response.headers) or not keep_client:
+        if wants_close(response.version, response.headers) or not keep_client:
             await conn.close_upstream()
         return keep_client
 

@@ -6,6 +6,7 @@ server on loopback, with each supported Django series.
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import subprocess
 import sys
@@ -112,7 +113,7 @@ def build(tmp_path: Path) -> Build:
     Each call gets a fresh BUILD_DIR, as on the platform; pass an earlier result's cache_dir
     to redeploy.
     """
-    count = 0
+    numbers = itertools.count(1)
 
     def run(
         app: str | Path,
@@ -120,8 +121,7 @@ def build(tmp_path: Path) -> Build:
         series: str = "5.2",
         cache_dir: Path | None = None,
     ) -> BuildResult:
-        nonlocal count
-        count += 1
+        number = next(numbers)  # thread-safe: concurrent builds get their own folders
         app_dir = app if isinstance(app, Path) else FIXTURES / app
         standin = standin_for(app_dir.name if isinstance(app, str) else "minimal", series)
         if isinstance(app, Path):
@@ -131,7 +131,7 @@ def build(tmp_path: Path) -> Build:
             config_vars,
             standin,
             cache_dir=cache_dir,
-            workdir=tmp_path / f"build-{count}",
+            workdir=tmp_path / f"build-{number}",
             stream=Transcript(),
         )
 
