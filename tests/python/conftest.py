@@ -78,7 +78,8 @@ def bucket(s3_server: S3Server) -> str:
 def config_vars(s3_server: S3Server, bucket: str) -> dict[str, str]:
     return {
         "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_ACCESS_KEY,
+        # Distinctive, so that every build can prove it never printed or wrote it.
+        "AWS_SECRET_ACCESS_KEY": f"{FAKE_SECRET_ACCESS_KEY}-{uuid.uuid4().hex}",
         "AWS_STORAGE_BUCKET_NAME": bucket,
         "AWS_S3_REGION_NAME": "us-east-1",
         "AWS_S3_ENDPOINT_URL": s3_server.endpoint_url,
@@ -126,7 +127,7 @@ def build(tmp_path: Path) -> Build:
         standin = standin_for(app_dir.name if isinstance(app, str) else "minimal", series)
         if isinstance(app, Path):
             standin = StandIn(app_dir, python=standin.python, django=standin.django)
-        return build_app(
+        result = build_app(
             app_dir,
             config_vars,
             standin,
@@ -134,5 +135,30 @@ def build(tmp_path: Path) -> Build:
             workdir=tmp_path / f"build-{number}",
             stream=Transcript(),
         )
+        assert_no_secret_leaked(result, config_vars)
+        return result
 
     return run
+
+
+def assert_no_secret_leaked(result: BuildResult, config_vars: Mapping[str, str | bytes]) -> None:
+    """Every build of the suite, passing or failing, is checked: no secret config var value is
+    in its output, in any file of the slug (heroku/python's own Python aside) or in the cache."""
+    secrets = [
+        value.encode() if isinstance(value, str) else value
+        for name, value in config_vars.items()
+        if any(word in name for word in ("SECRET", "PASSWORD", "TOKEN")) and len(value) >= 8
+    ]
+    if not secrets:
+        return
+    output = result.output.encode(errors="surrogateescape")
+    files = [
+        path
+        for root in (result.build_dir, result.cache_dir)
+        for path in root.rglob("*")
+        if path.is_file() and not path.is_symlink() and ".heroku" not in path.parts
+    ]
+    for secret in secrets:
+        assert secret not in output, "a secret config var value is in the build output"
+        for path in files:
+            assert secret not in path.read_bytes(), f"a secret config var value is in {path}"

@@ -392,8 +392,9 @@ def test_no_secret_in_any_output_or_slug(build, planted, secret, s3_client, buck
     django_key = f"django-{uuid.uuid4().hex}"
     extra = {"DATABASE_URL": database_url, "SECRET_KEY": django_key}
 
-    ok = build("compressor", {**planted, **extra})
+    ok = build("compressor", {**planted, **extra, "HEROKUIFY_VERBOSITY": "3"})
     assert ok.ok, ok.output
+    assert "Copying '" in ok.output  # verbosity 3 reached collectstatic
     for generated in ("herokuify_settings.py", ".profile.d/herokuify.sh"):
         assert (ok.build_dir / generated).is_file()
     assert (ok.build_dir / "staticfiles" / "CACHE").is_dir()  # compress ran and wrote its files
