@@ -50,7 +50,9 @@ def collect(app: DjangoApp, verbosity: int) -> StaticSource:
     # Some commands print to sys.stdout directly rather than to their stdout argument.
     with contextlib.redirect_stdout(writer):  # type: ignore[type-var]
         try:
-            call_command("collectstatic", interactive=False, verbosity=verbosity)
+            # Links, not copies: only the manifests are read from the slug at run time, so the
+            # slug need not carry every asset twice, and a redeploy copies nothing.
+            call_command("collectstatic", interactive=False, link=True, verbosity=verbosity)
         except Exception as exc:
             raise BuildError(f"collectstatic failed: {type(exc).__name__}: {exc}") from exc
         compressed = _compress_offline(verbosity)

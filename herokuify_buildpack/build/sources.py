@@ -33,6 +33,7 @@ def check_sources(build_dir: Path, app_root: Path, static_root: Path) -> None:
         )
     ignore_patterns = apps.get_app_config("staticfiles").ignore_patterns
     source_folders: set[Path] = set()
+    real_dirs: dict[str, Path] = {}  # resolving once per folder keeps this cheap for many files
     for finder in finders.get_finders():
         try:
             listing = list(finder.list(ignore_patterns))
@@ -40,7 +41,11 @@ def check_sources(build_dir: Path, app_root: Path, static_root: Path) -> None:
             raise BuildError(f"cannot list static files: {exc.strerror}: {exc.filename}") from exc
         for name, storage in listing:
             source_folders.add(Path(storage.location).resolve())
-            _check_source(name, Path(storage.path(name)), build)
+            source = Path(storage.path(name))
+            folder = str(source.parent)
+            if folder not in real_dirs:
+                real_dirs[folder] = source.parent.resolve()
+            _check_source(name, source, real_dirs[folder], build)
     for folder in source_folders:
         if folder.is_relative_to(collected_into) or collected_into.is_relative_to(folder):
             raise BuildError(
@@ -49,7 +54,7 @@ def check_sources(build_dir: Path, app_root: Path, static_root: Path) -> None:
             )
 
 
-def _check_source(name: str, source: Path, build: Path) -> None:
+def _check_source(name: str, source: Path, real_folder: Path, build: Path) -> None:
     try:
         mode = source.stat().st_mode
     except FileNotFoundError as exc:
@@ -58,7 +63,7 @@ def _check_source(name: str, source: Path, build: Path) -> None:
         raise BuildError(f"static file {name} cannot be read: {exc.strerror}") from exc
     if not stat.S_ISREG(mode):
         raise BuildError(f"static file {name} is not a regular file (a pipe, socket or device)")
-    target = source.resolve()
+    target = source.resolve() if source.is_symlink() else real_folder / source.name
     if not target.is_relative_to(build):
         raise BuildError(
             f"static file {name} is a link to {target}, outside the app, and herokuify never "

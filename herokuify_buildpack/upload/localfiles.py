@@ -42,7 +42,8 @@ def scan(
         size = path.stat().st_size
         return LocalFile(
             name=name,
-            key=f"{prefix}/{name}",
+            # django-storages' url() reads a backslash as a folder separator; keys must agree.
+            key=f"{prefix}/{name.replace(chr(92), '/')}",
             path=path,
             size=size,
             etag=expected_etag(path, size),
