@@ -1,0 +1,1 @@
+"""Benchmark of herokuify against django-storages, Collectfasta and bare boto3 (see README.md)."""
