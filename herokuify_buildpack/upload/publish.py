@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from herokuify_buildpack.upload import releases, transfer
 from herokuify_buildpack.upload.cache import UploadCache
 from herokuify_buildpack.upload.localfiles import LocalFile, scan
 from herokuify_buildpack.upload.plan import plan_uploads
-from herokuify_buildpack.upload.remote import RemoteObject, list_prefix
+from herokuify_buildpack.upload.remote import RemoteObject, start_listing
 from herokuify_buildpack.upload.s3client import check_bucket, explain, make_client
 
 DEFAULT_CONCURRENCY = 32
@@ -48,17 +49,24 @@ def connect(s3: S3Config, env: Mapping[str, str]) -> Any:
     return client
 
 
+def start_static_listing(client: Any, s3: S3Config) -> Future[dict[str, RemoteObject]]:
+    """What the bucket holds under static/, fetched while the app collects its files."""
+    return start_listing(client, s3.bucket, STATIC_PREFIX)
+
+
 def publish_static(
-    client: Any, s3: S3Config, source: StaticSource, cache_dir: Path, env: Mapping[str, str]
+    client: Any,
+    s3: S3Config,
+    source: StaticSource,
+    listing: Future[dict[str, RemoteObject]],
+    cache_dir: Path,
+    env: Mapping[str, str],
 ) -> PublishResult:
+    """Upload what the listing (from start_static_listing) shows missing or different."""
     concurrency = _positive_int(env, "HEROKUIFY_UPLOAD_CONCURRENCY", DEFAULT_CONCURRENCY)
     location = f"{s3.endpoint_url or 's3'}/{s3.bucket}/{STATIC_PREFIX}"
     cache = UploadCache.load(cache_dir, location)
 
-    try:
-        remote = list_prefix(client, s3.bucket, STATIC_PREFIX)
-    except Exception as exc:
-        raise explain(exc, s3, "listing the bucket") from exc
     files = scan(
         source.root,
         STATIC_PREFIX,
@@ -66,6 +74,10 @@ def publish_static(
         local_only=source.local_only,
         max_age=_positive_int(env, "HEROKUIFY_STATIC_MAX_AGE", DEFAULT_MAX_AGE),
     )
+    try:
+        remote = listing.result()
+    except Exception as exc:
+        raise explain(exc, s3, "listing the bucket") from exc
     plan = plan_uploads(files, remote, cache)
     output.info(
         f"{len(files)} files: {len(plan.new)} new, {len(plan.changed)} changed, "

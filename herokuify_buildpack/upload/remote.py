@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,3 +25,20 @@ def list_prefix(client: Any, bucket: str, prefix: str) -> dict[str, RemoteObject
                 etag=item["ETag"].strip('"'), size=item["Size"], last_modified=item["LastModified"]
             )
     return objects
+
+
+def start_listing(client: Any, bucket: str, prefix: str) -> Future[dict[str, RemoteObject]]:
+    """Lists in the background, so S3's answers arrive while Django starts and collects.
+
+    A daemon thread: a build that fails meanwhile exits at once instead of waiting for it.
+    """
+    listing: Future[dict[str, RemoteObject]] = Future()
+
+    def run() -> None:
+        try:
+            listing.set_result(list_prefix(client, bucket, prefix))
+        except BaseException as exc:  # handed to whoever reads the result
+            listing.set_exception(exc)
+
+    threading.Thread(target=run, name="herokuify-listing", daemon=True).start()
+    return listing

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -14,6 +16,7 @@ from botocore.exceptions import (
     NoCredentialsError,
     ReadTimeoutError,
 )
+from botocore.utils import parse_timestamp
 
 from herokuify_buildpack.config import S3Config
 from herokuify_buildpack.errors import BuildError
@@ -27,7 +30,10 @@ _RETRIES = {"mode": "legacy", "total_max_attempts": 6}
 
 
 def make_client(s3: S3Config, concurrency: int, read_timeout: int = 30) -> Any:
-    return boto3.session.Session().client(
+    session = botocore.session.get_session()
+    parsers = session.get_component("response_parser_factory")
+    parsers.set_parser_defaults(timestamp_parser=parse_iso_timestamp)
+    return boto3.session.Session(botocore_session=session).client(
         "s3",
         aws_access_key_id=s3.access_key,
         aws_secret_access_key=s3.secret_key,
@@ -40,6 +46,19 @@ def make_client(s3: S3Config, concurrency: int, read_timeout: int = 30) -> Any:
             max_pool_connections=concurrency + 4,
         ),
     )
+
+
+def parse_iso_timestamp(value: str) -> datetime:
+    """botocore reads each timestamp with dateutil, half the cost of parsing a listing page.
+    S3 lists LastModified in ISO 8601, which the standard library reads directly (with the
+    trailing Z from Python 3.11 on); anything else goes to botocore's own parser."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        parsed = parse_timestamp(value)
+    return parsed
 
 
 def check_bucket(client: Any, s3: S3Config) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from botocore.utils import parse_timestamp
 
 from herokuify_buildpack.config import S3Config
 from herokuify_buildpack.upload import releases, transfer
@@ -28,6 +29,7 @@ from herokuify_buildpack.upload.localfiles import scan
 from herokuify_buildpack.upload.plan import plan_uploads
 from herokuify_buildpack.upload.remote import list_prefix
 from herokuify_buildpack.upload.s3client import make_client as build_client
+from herokuify_buildpack.upload.s3client import parse_iso_timestamp
 from herokuify_dev.proxy import running_proxy
 from herokuify_dev.s3server import make_client
 
@@ -297,3 +299,23 @@ def test_listing_takes_one_request_per_thousand_keys(bucket, s3_client, proxy):
     assert {(held.size, held.etag) for held in listed.values()} == {
         (1, hashlib.md5(b"x").hexdigest())
     }
+
+
+def test_build_client_reads_listing_timestamps_as_botocore_does(
+    bucket, s3_client, s3_server, config_vars
+):
+    """The build client parses LastModified with the standard library (see s3client): the same
+    aware datetimes botocore's own parser gives, with other formats left to botocore."""
+    for n in range(3):
+        s3_client.put_object(Bucket=bucket, Key=f"{PREFIX}/{n}.txt", Body=b"x")
+    ours = list_prefix(product_client(config_vars, s3_server.endpoint_url), bucket, PREFIX)
+    botocores = list_prefix(s3_client, bucket, PREFIX)
+    assert len(ours) == 3
+    assert {key: held.last_modified for key, held in ours.items()} == {
+        key: held.last_modified for key, held in botocores.items()
+    }
+    assert all(held.last_modified.utcoffset() == timedelta(0) for held in ours.values())
+    for value in ("2026-11-23T23:11:17.000Z", "Mon, 23 Nov 2026 23:11:17 GMT", "1795475477"):
+        assert parse_iso_timestamp(value) == parse_timestamp(value)
+    naive = parse_iso_timestamp("2026-11-23T23:11:17")
+    assert naive == parse_timestamp("2026-11-23T23:11:17")
