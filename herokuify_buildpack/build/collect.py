@@ -43,6 +43,8 @@ def collect(app: DjangoApp, verbosity: int) -> StaticSource:
     from django.conf import settings
     from django.core.management import call_command
 
+    from herokuify_buildpack.build.collectstatic import collectstatic_command
+
     static_root = Path(settings.STATIC_ROOT)
     check_sources(app.build_dir, app.root, static_root)
     _clear(static_root)
@@ -52,7 +54,8 @@ def collect(app: DjangoApp, verbosity: int) -> StaticSource:
         try:
             # Links, not copies: only the manifests are read from the slug at run time, so the
             # slug need not carry every asset twice, and a redeploy copies nothing.
-            call_command("collectstatic", interactive=False, link=True, verbosity=verbosity)
+            command = collectstatic_command()
+            call_command(command, interactive=False, link=True, verbosity=verbosity)
         except Exception as exc:
             raise BuildError(f"collectstatic failed: {type(exc).__name__}: {exc}") from exc
         compressed = _compress_offline(verbosity)

@@ -416,6 +416,33 @@ def test_stale_files_in_committed_static_root_are_cleared(
     assert app_keys(s3_client, bucket) == {f"static/{name}" for name in collected}
 
 
+def test_an_apps_own_collectstatic_command_still_runs(
+    build, tmp_path, config_vars, s3_client, bucket
+):
+    """The build runs a faster subclass of Django's collectstatic (build/collectstatic.py), but
+    only in place of Django's own: an app that overrides the command keeps its override."""
+    app = minimal_copy(tmp_path)
+    commands = app / "overrider" / "management" / "commands"
+    commands.mkdir(parents=True)
+    for package in (app / "overrider", commands.parent, commands):
+        (package / "__init__.py").write_text("")
+    (commands / "collectstatic.py").write_text(
+        "from django.contrib.staticfiles.management.commands import collectstatic\n\n\n"
+        "class Command(collectstatic.Command):\n"
+        "    def handle(self, **options):\n"
+        "        self.stdout.write('overrider: the app collectstatic ran')\n"
+        "        return super().handle(**options)\n"
+    )
+    edit_settings(app, "INSTALLED_APPS = [\n", 'INSTALLED_APPS = [\n    "overrider",\n')
+
+    result = build(app, {**config_vars, "DISABLE_COLLECTSTATIC": "1"})
+    assert result.ok, tail(result.output)
+    assert "overrider: the app collectstatic ran" in result.outputs["compile"]
+    collected = local_files(result.build_dir / "staticfiles")
+    assert "minimal/site.css" in collected
+    assert app_keys(s3_client, bucket) == {f"static/{name}" for name in collected}
+
+
 def test_unset_static_root_collects_beside_manage_py(
     build, tmp_path, config_vars, s3_client, bucket
 ):
