@@ -120,6 +120,16 @@ def build_app(
     return result
 
 
+def direct_compile(
+    build_dir: Path, cache_dir: Path, env_dir: Path, home: Path
+) -> tuple[list[str | os.PathLike[str]], dict[str, str]]:
+    """The command and environment of bin/compile run on its own, as a buildpack list without
+    detect runs it: the slug's Python first on PATH, as heroku/python's export file leaves it."""
+    python_bin = build_dir / ".heroku" / "python" / "bin"
+    env = {"PATH": f"{python_bin}:{CLEAN_PATH}", "HOME": str(home), "STACK": STACK}
+    return [REPO_ROOT / "bin" / "compile", build_dir, cache_dir, env_dir], env
+
+
 # The command line -------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from herokuify_dev.envdir import write_env_dir
+from herokuify_dev.localbuild import direct_compile
 from herokuify_dev.s3server import free_port, running_s3_server
 
 REPO = Path(__file__).resolve().parents[3]
@@ -124,13 +125,9 @@ def test_compile_without_manage_py_says_so(tmp_path, standins, planted, secret, 
     shutil.copytree(FIXTURES / "not-django", build_dir)
     standins("minimal").install_into(build_dir, tmp_path / "standin-buildpack")
     write_env_dir(env_dir, planted)
-    env = {
-        "PATH": f"{build_dir}/.heroku/python/bin:/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "STACK": "heroku-24",
-    }
+    command, env = direct_compile(build_dir, cache_dir, env_dir, home=tmp_path)
     proc = subprocess.run(
-        [REPO / "bin" / "compile", build_dir, cache_dir, env_dir],
+        command,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

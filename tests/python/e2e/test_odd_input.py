@@ -26,7 +26,7 @@ import pytest
 
 from herokuify_buildpack.upload.etag import expected_etag
 from herokuify_dev.envdir import write_env_dir
-from herokuify_dev.localbuild import build_app
+from herokuify_dev.localbuild import build_app, direct_compile
 from herokuify_dev.transcript import Transcript
 
 REPO = Path(__file__).resolve().parents[3]
@@ -357,13 +357,9 @@ def compile_directly(tmp_path: Path, standin, config_vars, special: str) -> tupl
     os.mknod(build_dir / STATIC / f"{special}.css", kind | 0o644)
     standin.install_into(build_dir, tmp_path / "standin-buildpack")
     write_env_dir(env_dir, {**config_vars, "DISABLE_COLLECTSTATIC": "1"})
-    env = {
-        "PATH": f"{build_dir}/.heroku/python/bin:/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "STACK": "heroku-24",
-    }
+    command, env = direct_compile(build_dir, cache_dir, env_dir, home=tmp_path)
     proc = subprocess.Popen(
-        [REPO / "bin" / "compile", build_dir, cache_dir, env_dir],
+        command,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
