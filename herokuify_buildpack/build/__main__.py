@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import traceback
 from pathlib import Path
@@ -49,4 +50,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_code = main()
+    # The build is over. Spare Python's collection at exit a walk over every object Django and
+    # boto3 made: a tenth of a second, a tenth of an unchanged redeploy's time.
+    gc.freeze()
+    sys.exit(exit_code)

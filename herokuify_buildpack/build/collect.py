@@ -18,6 +18,7 @@ from herokuify_buildpack import output
 from herokuify_buildpack.build.app import DjangoApp
 from herokuify_buildpack.build.sources import check_sources
 from herokuify_buildpack.errors import BuildError
+from herokuify_buildpack.upload.prehash import SourceEtags
 from herokuify_buildpack.upload.publish import StaticSource
 
 
@@ -46,8 +47,9 @@ def collect(app: DjangoApp, verbosity: int) -> StaticSource:
     from herokuify_buildpack.build.collectstatic import collectstatic_command
 
     static_root = Path(settings.STATIC_ROOT)
-    check_sources(app.build_dir, app.root, static_root)
+    sources = check_sources(app.build_dir, app.root, static_root)
     _clear(static_root)
+    etags = SourceEtags(sources)  # hashed in threads while collectstatic links
     writer = output.IndentedWriter(sys.stdout)
     # Some commands print to sys.stdout directly rather than to their stdout argument.
     with contextlib.redirect_stdout(writer):  # type: ignore[type-var]
@@ -75,7 +77,9 @@ def collect(app: DjangoApp, verbosity: int) -> StaticSource:
             for path in (static_root / output_dir).rglob("*")
             if path.is_file()
         )
-    return StaticSource(static_root, frozenset(immutable - local_only), frozenset(local_only))
+    return StaticSource(
+        static_root, frozenset(immutable - local_only), frozenset(local_only), etags.etag
+    )
 
 
 def _clear(static_root: Path) -> None:

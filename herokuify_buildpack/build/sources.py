@@ -14,7 +14,8 @@ from pathlib import Path
 from herokuify_buildpack.errors import BuildError
 
 
-def check_sources(build_dir: Path, app_root: Path, static_root: Path) -> None:
+def check_sources(build_dir: Path, app_root: Path, static_root: Path) -> list[Path]:
+    """Every source file the finders list, once checked; the build fails on the first bad one."""
     from django.apps import apps
     from django.contrib.staticfiles import finders
 
@@ -33,6 +34,7 @@ def check_sources(build_dir: Path, app_root: Path, static_root: Path) -> None:
         )
     ignore_patterns = apps.get_app_config("staticfiles").ignore_patterns
     source_folders: set[Path] = set()
+    sources: list[Path] = []
     real_dirs: dict[str, Path] = {}  # resolving once per folder keeps this cheap for many files
     for finder in finders.get_finders():
         try:
@@ -46,12 +48,14 @@ def check_sources(build_dir: Path, app_root: Path, static_root: Path) -> None:
             if folder not in real_dirs:
                 real_dirs[folder] = source.parent.resolve()
             _check_source(name, source, real_dirs[folder], build)
+            sources.append(source)
     for folder in source_folders:
         if folder.is_relative_to(collected_into) or collected_into.is_relative_to(folder):
             raise BuildError(
                 f"STATIC_ROOT ({static_root}) overlaps {folder}, which static files are "
                 "collected from, so clearing it would lose them. Give STATIC_ROOT its own folder."
             )
+    return sources
 
 
 def _check_source(name: str, source: Path, real_folder: Path, build: Path) -> None:

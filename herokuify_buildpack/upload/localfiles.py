@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 import os
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +12,8 @@ from pathlib import Path
 from herokuify_buildpack.upload.etag import expected_etag
 
 IMMUTABLE = "public, max-age=31536000, immutable"
+
+EtagOf = Callable[[Path, int], str]  # (path, size) -> the ETag S3 gives it
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ def scan(
     immutable: Collection[str],
     local_only: Collection[str],
     max_age: int,
+    etag_of: EtagOf = expected_etag,
 ) -> list[LocalFile]:
     """Hashes in threads: hashlib releases the GIL on large buffers, and reads overlap."""
     found = [(name, path) for name, path in _walk(root) if name not in local_only]
@@ -46,7 +49,7 @@ def scan(
             key=f"{prefix}/{name.replace(chr(92), '/')}",
             path=path,
             size=size,
-            etag=expected_etag(path, size),
+            etag=etag_of(path, size),
             content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
             cache_control=IMMUTABLE if name in immutable else short_lived,
         )

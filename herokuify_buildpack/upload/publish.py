@@ -13,7 +13,8 @@ from herokuify_buildpack.config import STATIC_PREFIX, S3Config
 from herokuify_buildpack.errors import BuildError
 from herokuify_buildpack.upload import releases, transfer
 from herokuify_buildpack.upload.cache import UploadCache
-from herokuify_buildpack.upload.localfiles import LocalFile, scan
+from herokuify_buildpack.upload.etag import expected_etag
+from herokuify_buildpack.upload.localfiles import EtagOf, LocalFile, scan
 from herokuify_buildpack.upload.plan import plan_uploads
 from herokuify_buildpack.upload.remote import RemoteObject, start_listing
 from herokuify_buildpack.upload.s3client import check_bucket, explain, make_client
@@ -31,6 +32,7 @@ class StaticSource:
     root: Path
     immutable: frozenset[str]  # names whose content never changes: hashed names, bundles
     local_only: frozenset[str]  # manifests read from the slug at run time, never from S3
+    etag_of: EtagOf = expected_etag  # how to get a file's ETag; the collect step may know
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ def publish_static(
         immutable=source.immutable,
         local_only=source.local_only,
         max_age=_positive_int(env, "HEROKUIFY_STATIC_MAX_AGE", DEFAULT_MAX_AGE),
+        etag_of=source.etag_of,
     )
     try:
         remote = listing.result()

@@ -27,6 +27,7 @@ from herokuify_buildpack.upload.cache import UploadCache
 from herokuify_buildpack.upload.etag import PART_SIZE, expected_etag
 from herokuify_buildpack.upload.localfiles import scan
 from herokuify_buildpack.upload.plan import plan_uploads
+from herokuify_buildpack.upload.prehash import SourceEtags
 from herokuify_buildpack.upload.remote import list_prefix
 from herokuify_buildpack.upload.s3client import make_client as build_client
 from herokuify_buildpack.upload.s3client import parse_iso_timestamp
@@ -319,3 +320,26 @@ def test_build_client_reads_listing_timestamps_as_botocore_does(
         assert parse_iso_timestamp(value) == parse_timestamp(value)
     naive = parse_iso_timestamp("2026-11-23T23:11:17")
     assert naive == parse_timestamp("2026-11-23T23:11:17")
+
+
+def test_source_etags_serve_links_to_sources_and_hash_the_rest(tmp_path):
+    """SourceEtags hashes sources while collectstatic links them: a link to a prehashed source
+    gets its ETag, and a real file or a link to anything else is hashed as it is."""
+    sources, collected = tmp_path / "app-static", tmp_path / "staticfiles"
+    write_files(sources, {"app.css": b"body {}", "big.bin": os.urandom(PART_SIZE + 1)})
+    write_files(tmp_path / "elsewhere", {"other.js": b"let other;"})
+    write_files(collected, {"app.1a2b3c.css": b"body { color: red }"})  # a post-processed copy
+    (collected / "app.css").symlink_to(sources / "app.css")
+    (collected / "big.bin").symlink_to(sources / "big.bin")
+    (collected / "other.js").symlink_to(tmp_path / "elsewhere" / "other.js")
+
+    etags = SourceEtags([sources / "app.css", sources / "big.bin"])
+    for name in ("app.css", "big.bin", "other.js", "app.1a2b3c.css"):
+        path = collected / name
+        assert etags.etag(path, path.stat().st_size) == expected_etag(path, path.stat().st_size)
+    assert etags.etag(collected / "big.bin", PART_SIZE + 1).endswith("-2")
+    assert etags.etag(collected / "app.css", 7) == hashlib.md5(b"body {}").hexdigest()
+    # Served from the hashing done beside collectstatic, not read again: the build never
+    # changes a source after listing it, so this later write shows which path answered.
+    (sources / "app.css").write_bytes(b"changed")
+    assert etags.etag(collected / "app.css", 7) == hashlib.md5(b"body {}").hexdigest()
