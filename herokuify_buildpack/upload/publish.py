@@ -13,7 +13,6 @@ from herokuify_buildpack.config import STATIC_PREFIX, S3Config
 from herokuify_buildpack.errors import BuildError
 from herokuify_buildpack.upload import releases, transfer
 from herokuify_buildpack.upload.cache import UploadCache
-from herokuify_buildpack.upload.etag import expected_etag
 from herokuify_buildpack.upload.localfiles import EtagOf, LocalFile, scan
 from herokuify_buildpack.upload.plan import plan_uploads
 from herokuify_buildpack.upload.remote import RemoteObject, start_listing
@@ -32,7 +31,7 @@ class StaticSource:
     root: Path
     immutable: frozenset[str]  # names whose content never changes: hashed names, bundles
     local_only: frozenset[str]  # manifests read from the slug at run time, never from S3
-    etag_of: EtagOf = expected_etag  # how to get a file's ETag; the collect step may know
+    etag_of: EtagOf  # a file's ETag, from the hashing the collect step ran beside collectstatic
 
 
 @dataclass(frozen=True)
