@@ -8,12 +8,15 @@ Buckets with SSE-KMS or SSE-C give other ETags; the upload cache covers those (s
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 from s3transfer.utils import ChunksizeAdjuster
 
 PART_SIZE = 16 * 1024 * 1024
 _READ_SIZE = 1024 * 1024
+# Threads that hash files: their reads overlap, and hashlib releases the GIL on large buffers.
+HASHING_THREADS = min(8, (os.cpu_count() or 1) * 2)
 
 
 def expected_etag(path: Path, size: int) -> str:

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from herokuify_buildpack.upload.etag import expected_etag
+from herokuify_buildpack.upload.etag import HASHING_THREADS, expected_etag
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -36,7 +36,7 @@ def scan(
     max_age: int,
     etag_of: EtagOf = expected_etag,
 ) -> list[LocalFile]:
-    """Hashes in threads: hashlib releases the GIL on large buffers, and reads overlap."""
+    """Every file under ``root`` but the local-only ones, described in HASHING_THREADS threads."""
     found = [(name, path) for name, path in _walk(root) if name not in local_only]
     short_lived = f"public, max-age={max_age}"
 
@@ -54,7 +54,7 @@ def scan(
             cache_control=IMMUTABLE if name in immutable else short_lived,
         )
 
-    with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
+    with ThreadPoolExecutor(max_workers=HASHING_THREADS) as pool:
         return list(pool.map(describe, found))
 
 

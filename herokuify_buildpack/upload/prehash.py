@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from herokuify_buildpack.upload.etag import expected_etag
+from herokuify_buildpack.upload.etag import HASHING_THREADS, expected_etag
 
 
 def _etag_of(path: Path) -> str:
@@ -22,7 +22,7 @@ def _etag_of(path: Path) -> str:
 
 class SourceEtags:
     def __init__(self, sources: Iterable[Path]) -> None:
-        pool = ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2))
+        pool = ThreadPoolExecutor(max_workers=HASHING_THREADS)
         self._pending: dict[str, Future[str]] = {
             str(source): pool.submit(_etag_of, source) for source in sources
         }
