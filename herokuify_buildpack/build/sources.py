@@ -8,6 +8,7 @@ that static files are collected from.
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -33,23 +34,25 @@ def check_sources(build_dir: Path, app_root: Path, static_root: Path) -> list[Pa
             "add it to the app's settings"
         )
     ignore_patterns = apps.get_app_config("staticfiles").ignore_patterns
-    source_folders: set[Path] = set()
+    source_folders: dict[str, Path] = {}
     sources: list[Path] = []
-    real_dirs: dict[str, Path] = {}  # resolving once per folder keeps this cheap for many files
+    # Whether each folder really lies in the build: resolved once per folder, not per file.
+    folder_inside: dict[str, bool] = {}
     for finder in finders.get_finders():
         try:
             listing = list(finder.list(ignore_patterns))
         except OSError as exc:
             raise BuildError(f"cannot list static files: {exc.strerror}: {exc.filename}") from exc
         for name, storage in listing:
-            source_folders.add(Path(storage.location).resolve())
-            source = Path(storage.path(name))
-            folder = str(source.parent)
-            if folder not in real_dirs:
-                real_dirs[folder] = source.parent.resolve()
-            _check_source(name, source, real_dirs[folder], build)
-            sources.append(source)
-    for folder in source_folders:
+            if storage.location not in source_folders:
+                source_folders[storage.location] = Path(storage.location).resolve()
+            source = storage.path(name)
+            folder = os.path.dirname(source)
+            if folder not in folder_inside:
+                folder_inside[folder] = Path(folder).resolve().is_relative_to(build)
+            _check_source(name, source, folder_inside[folder], build)
+            sources.append(Path(source))
+    for folder in source_folders.values():
         if folder.is_relative_to(collected_into) or collected_into.is_relative_to(folder):
             raise BuildError(
                 f"STATIC_ROOT ({static_root}) overlaps {folder}, which static files are "
@@ -58,18 +61,23 @@ def check_sources(build_dir: Path, app_root: Path, static_root: Path) -> list[Pa
     return sources
 
 
-def _check_source(name: str, source: Path, real_folder: Path, build: Path) -> None:
+def _check_source(name: str, source: str, folder_inside: bool, build: Path) -> None:
+    """One lstat for a plain file; a link is followed to what it names."""
     try:
-        mode = source.stat().st_mode
+        mode = os.lstat(source).st_mode
+        is_link = stat.S_ISLNK(mode)
+        if is_link:
+            mode = os.stat(source).st_mode
     except FileNotFoundError as exc:
         raise BuildError(f"static file {name} is a link to a missing file") from exc
     except OSError as exc:
         raise BuildError(f"static file {name} cannot be read: {exc.strerror}") from exc
     if not stat.S_ISREG(mode):
         raise BuildError(f"static file {name} is not a regular file (a pipe, socket or device)")
-    target = source.resolve() if source.is_symlink() else real_folder / source.name
-    if not target.is_relative_to(build):
-        raise BuildError(
-            f"static file {name} is a link to {target}, outside the app, and herokuify never "
-            "publishes files from outside the app. Copy the file in, or remove the link."
-        )
+    if is_link or not folder_inside:
+        target = Path(source).resolve()
+        if not target.is_relative_to(build):
+            raise BuildError(
+                f"static file {name} is a link to {target}, outside the app, and herokuify "
+                "never publishes files from outside the app. Copy the file in, or remove the link."
+            )
