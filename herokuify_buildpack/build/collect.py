@@ -49,7 +49,7 @@ def collect(app: DjangoApp, verbosity: int) -> StaticSource:
     static_root = Path(settings.STATIC_ROOT)
     sources = check_sources(app.build_dir, app.root, static_root)
     _clear(static_root)
-    etags = SourceEtags(sources)  # hashed in threads while collectstatic links
+    etags = SourceEtags(sources)  # hashed in a second process while collectstatic links
     writer = output.IndentedWriter(sys.stdout)
     # Some commands print to sys.stdout directly rather than to their stdout argument.
     with contextlib.redirect_stdout(writer):  # type: ignore[type-var]

@@ -8,15 +8,10 @@ Buckets with SSE-KMS or SSE-C give other ETags; the upload cache covers those (s
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
-
-from s3transfer.utils import ChunksizeAdjuster
 
 PART_SIZE = 16 * 1024 * 1024
 _READ_SIZE = 1024 * 1024
-# Threads that hash files: their reads overlap, and hashlib releases the GIL on large buffers.
-HASHING_THREADS = min(8, (os.cpu_count() or 1) * 2)
 
 
 def expected_etag(path: Path, size: int) -> str:
@@ -26,6 +21,9 @@ def expected_etag(path: Path, size: int) -> str:
             while chunk := file.read(_READ_SIZE):
                 digest.update(chunk)
         return digest.hexdigest()
+    # Imported here: s3transfer pulls in botocore, which the hashing process does not need.
+    from s3transfer.utils import ChunksizeAdjuster
+
     part_size = ChunksizeAdjuster().adjust_chunksize(PART_SIZE, size)
     part_digests = []
     with path.open("rb") as file:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import mimetypes
 import os
 from collections.abc import Callable, Collection
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from herokuify_buildpack.upload.etag import HASHING_THREADS, expected_etag
+from herokuify_buildpack.upload.etag import expected_etag
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -36,33 +35,34 @@ def scan(
     max_age: int,
     etag_of: EtagOf = expected_etag,
 ) -> list[LocalFile]:
-    """Every file under ``root`` but the local-only ones, described in HASHING_THREADS threads."""
-    found = [(name, path) for name, path in _walk(root) if name not in local_only]
+    """Every file under ``root`` but the local-only ones, in name order."""
     short_lived = f"public, max-age={max_age}"
-
-    def describe(item: tuple[str, Path]) -> LocalFile:
-        name, path = item
+    files = []
+    for name, path in _walk(root):
+        if name in local_only:
+            continue
         size = path.stat().st_size
-        return LocalFile(
-            name=name,
-            # django-storages' url() reads a backslash as a folder separator; keys must agree.
-            key=f"{prefix}/{name.replace(chr(92), '/')}",
-            path=path,
-            size=size,
-            etag=etag_of(path, size),
-            content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
-            cache_control=IMMUTABLE if name in immutable else short_lived,
+        files.append(
+            LocalFile(
+                name=name,
+                # django-storages' url() reads a backslash as a folder separator; keys must agree.
+                key=f"{prefix}/{name.replace(chr(92), '/')}",
+                path=path,
+                size=size,
+                etag=etag_of(path, size),
+                content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+                cache_control=IMMUTABLE if name in immutable else short_lived,
+            )
         )
-
-    with ThreadPoolExecutor(max_workers=HASHING_THREADS) as pool:
-        return list(pool.map(describe, found))
+    return files
 
 
 def _walk(root: Path) -> list[tuple[str, Path]]:
     files = []
     for directory, _, names in os.walk(root):
+        folder = os.path.relpath(directory, root)
         for file_name in names:
-            path = Path(directory) / file_name
-            files.append((path.relative_to(root).as_posix(), path))
+            name = file_name if folder == "." else f"{folder}/{file_name}"
+            files.append((name, Path(directory, file_name)))
     files.sort()
     return files

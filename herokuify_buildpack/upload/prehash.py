@@ -1,34 +1,96 @@
-"""ETags of the app's static files, computed while collectstatic links them into STATIC_ROOT.
+"""ETags of the app's static files, computed in a second process while collectstatic links them.
 
-Collecting with links is mostly waiting on the disk, and hashing is mostly reading it; in
-threads, one hides the other. A collected file that links to a hashed source takes the
-source's ETag; any other file (post-processed, compressed, or a link this did not see) is
-hashed when it is scanned, so the result is the same as hashing every file afterwards.
+Hashing thousands of small files in threads of the build's process would fight collectstatic
+for the GIL; a second process hashes them on the other core instead. A file in STATIC_ROOT that
+links to a listed source takes the source's ETag, a file the build wrote itself takes the ETag
+it recorded, and any other file is hashed when it is scanned: the result is the same as hashing
+every file afterwards.
+
+The second process runs ``hash_listed_files``: NUL-separated paths on stdin, JSON on stdout.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from herokuify_buildpack.upload.etag import HASHING_THREADS, expected_etag
+from herokuify_buildpack.errors import BuildError
+from herokuify_buildpack.upload.etag import expected_etag
 
-
-def _etag_of(path: Path) -> str:
-    return expected_etag(path, path.stat().st_size)
+# The worker finds this package where the build found it; -I keeps the app's environment out.
+_WORKER_CODE = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from herokuify_buildpack.upload import prehash; prehash.hash_listed_files()"
+)
+_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 
 
 class SourceEtags:
     def __init__(self, sources: Iterable[Path]) -> None:
-        pool = ThreadPoolExecutor(max_workers=HASHING_THREADS)
-        self._pending: dict[str, Future[str]] = {
-            str(source): pool.submit(_etag_of, source) for source in sources
-        }
-        pool.shutdown(wait=False)
+        with tempfile.TemporaryFile() as listing:
+            listing.write(b"\0".join(os.fsencode(source) for source in sources))
+            listing.seek(0)
+            # Pipes, not the build's own stdout and stderr: a worker still running when a build
+            # fails holds nothing of the build open, and ends when its answer finds no reader.
+            self._worker = subprocess.Popen(
+                [sys.executable, "-I", "-c", _WORKER_CODE, _PACKAGE_PARENT],
+                stdin=listing,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        self._hashed: dict[str, str] | None = None
+        self._unreadable: dict[str, str] = {}
+        self._recorded: dict[str, str] = {}
+
+    def source_etag(self, source: str) -> str | None:
+        """The ETag of a listed source file (waiting for the worker), or None if not listed."""
+        if self._hashed is None:
+            self._collect_answer()
+        assert self._hashed is not None
+        if source in self._unreadable:
+            raise BuildError(f"static file {source} cannot be read: {self._unreadable[source]}")
+        return self._hashed.get(source)
+
+    def record(self, path: str, etag: str) -> None:
+        """The ETag of a file the build wrote into STATIC_ROOT itself, known as it was written."""
+        self._recorded[os.path.abspath(path)] = etag
 
     def etag(self, path: Path, size: int) -> str:
         """The ETag of ``path``, a file in STATIC_ROOT that is ``size`` bytes long."""
-        pending = self._pending.get(os.readlink(path)) if path.is_symlink() else None
-        return pending.result() if pending is not None else expected_etag(path, size)
+        recorded = self._recorded.get(os.path.abspath(path))
+        if recorded is not None:
+            return recorded
+        try:
+            known = self.source_etag(os.readlink(path))
+        except OSError:  # not a link
+            known = None
+        return known if known is not None else expected_etag(path, size)
+
+    def _collect_answer(self) -> None:
+        answer, errors = self._worker.communicate()
+        if self._worker.returncode != 0:
+            raise RuntimeError(f"the hashing process failed: {errors.decode(errors='replace')}")
+        results = json.loads(answer)
+        self._hashed = results["hashed"]
+        self._unreadable = results["unreadable"]
+
+
+def hash_listed_files() -> None:
+    hashed: dict[str, str] = {}
+    unreadable: dict[str, str] = {}
+    for listed in sys.stdin.buffer.read().split(b"\0"):
+        if not listed:
+            continue
+        path = os.fsdecode(listed)
+        try:
+            hashed[path] = expected_etag(Path(path), os.stat(path).st_size)
+        except OSError as exc:
+            unreadable[path] = exc.strerror or type(exc).__name__
+    # JSON escapes the surrogates that stand for undecodable bytes in file names, and the
+    # reader gets the same strings back.
+    json.dump({"hashed": hashed, "unreadable": unreadable}, sys.stdout)

@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 from botocore.utils import parse_timestamp
 
 from herokuify_buildpack.config import S3Config
+from herokuify_buildpack.errors import BuildError
 from herokuify_buildpack.upload import releases, transfer
 from herokuify_buildpack.upload.cache import UploadCache
 from herokuify_buildpack.upload.etag import PART_SIZE, expected_etag
@@ -323,8 +324,9 @@ def test_build_client_reads_listing_timestamps_as_botocore_does(
 
 
 def test_source_etags_serve_links_to_sources_and_hash_the_rest(tmp_path):
-    """SourceEtags hashes sources while collectstatic links them: a link to a prehashed source
-    gets its ETag, and a real file or a link to anything else is hashed as it is."""
+    """SourceEtags hashes sources in a second process while collectstatic links them: a link to
+    a prehashed source gets its ETag, a file the build recorded its own, and a real file or a
+    link to anything else is hashed as it is."""
     sources, collected = tmp_path / "app-static", tmp_path / "staticfiles"
     write_files(sources, {"app.css": b"body {}", "big.bin": os.urandom(PART_SIZE + 1)})
     write_files(tmp_path / "elsewhere", {"other.js": b"let other;"})
@@ -343,3 +345,21 @@ def test_source_etags_serve_links_to_sources_and_hash_the_rest(tmp_path):
     # changes a source after listing it, so this later write shows which path answered.
     (sources / "app.css").write_bytes(b"changed")
     assert etags.etag(collected / "app.css", 7) == hashlib.md5(b"body {}").hexdigest()
+    assert etags.source_etag(str(sources / "big.bin")) == expected_etag(
+        sources / "big.bin", PART_SIZE + 1
+    )
+    assert etags.source_etag(str(tmp_path / "elsewhere" / "other.js")) is None
+    etags.record(str(collected / "app.1a2b3c.css"), "recorded")
+    assert etags.etag(collected / "app.1a2b3c.css", 19) == "recorded"
+
+
+def test_source_etags_name_a_source_that_cannot_be_read(tmp_path):
+    """Root reads mode-000 files, so a folder in the list stands in for an unreadable file."""
+    folder = tmp_path / "not-a-file.css"
+    folder.mkdir()
+    (tmp_path / "staticfiles").mkdir()
+    link = tmp_path / "staticfiles" / "not-a-file.css"
+    link.symlink_to(folder)
+    etags = SourceEtags([folder])
+    with pytest.raises(BuildError, match=f"static file {folder} cannot be read: Is a directory"):
+        etags.etag(link, 0)
