@@ -102,5 +102,5 @@ def _static_backend(on_dyno: bool, hashed: bool) -> str:
         name = "ManifestS3StaticStorage" if hashed else "CachedS3StaticStorage"
         return f"{_PACKAGE}.{name}"
     if hashed:
-        return "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+        return "herokuify_buildpack.build.manifeststorage.LinkingManifestStorage"
     return "django.contrib.staticfiles.storage.StaticFilesStorage"

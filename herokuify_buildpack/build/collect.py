@@ -50,6 +50,7 @@ def collect(app: DjangoApp, verbosity: int) -> StaticSource:
     sources = check_sources(app.build_dir, app.root, static_root)
     _clear(static_root)
     etags = SourceEtags(sources)  # hashed in a second process while collectstatic links
+    _share_etags_with_storage(etags)
     writer = output.IndentedWriter(sys.stdout)
     # Some commands print to sys.stdout directly rather than to their stdout argument.
     with contextlib.redirect_stdout(writer):  # type: ignore[type-var]
@@ -80,6 +81,16 @@ def collect(app: DjangoApp, verbosity: int) -> StaticSource:
     return StaticSource(
         static_root, frozenset(immutable - local_only), frozenset(local_only), etags.etag
     )
+
+
+def _share_etags_with_storage(etags: SourceEtags) -> None:
+    from django.core.files.storage import storages
+
+    from herokuify_buildpack.build.manifeststorage import LinkingManifestStorage
+
+    storage = storages["staticfiles"]  # the instance collectstatic uses
+    if isinstance(storage, LinkingManifestStorage):
+        storage.source_etags = etags
 
 
 def _clear(static_root: Path) -> None:

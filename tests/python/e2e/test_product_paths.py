@@ -7,6 +7,7 @@ page links to, and what an anonymous browser gets back from those links.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -324,6 +325,15 @@ def test_hashed_names(build, config_vars, s3_client, bucket):
     assert keys == {f"static/{name}" for name in local}
     assert "static/staticfiles.json" not in keys
     assert f"static/{hashed['shop/img/logo.png']}" in keys
+    # A hashed copy is a link to its source, unless post-processing rewrote it; either way the
+    # object holds the same bytes, under the ETag the build computed for it.
+    assert (static_root / hashed["shop/img/logo.png"]).is_symlink()
+    assert not (static_root / hashed["shop/base.css"]).is_symlink()
+    for name in local:
+        held = s3_client.get_object(Bucket=bucket, Key=f"static/{name}")
+        body = held["Body"].read()
+        assert body == (static_root / name).read_bytes(), name
+        assert held["ETag"].strip('"') == hashlib.md5(body).hexdigest(), name
 
     dyno_vars = {**config_vars, "HEROKUIFY_HASHED_NAMES": "1"}
     page = served_page(result.build_dir, dyno_vars)

@@ -39,7 +39,7 @@ def test_hashed_names_use_manifest_storages():
         "BACKEND": f"{PACKAGE}.ManifestS3StaticStorage"
     }
     assert storage_settings({}, ROOT, env)["STORAGES"]["staticfiles"] == {
-        "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+        "BACKEND": "herokuify_buildpack.build.manifeststorage.LinkingManifestStorage"
     }
 
 
