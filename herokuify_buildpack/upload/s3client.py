@@ -1,11 +1,10 @@
-"""The boto3 client for the build, and one-line explanations of the ways S3 says no."""
+"""The S3 client for the build, and one-line explanations of the ways S3 says no."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import (
@@ -33,7 +32,9 @@ def make_client(s3: S3Config, concurrency: int, read_timeout: int = 30) -> Any:
     session = botocore.session.get_session()
     parsers = session.get_component("response_parser_factory")
     parsers.set_parser_defaults(timestamp_parser=parse_iso_timestamp)
-    return boto3.session.Session(botocore_session=session).client(
+    # botocore's own client: boto3's adds methods the build does not use, and costs 40 ms more
+    # to make. s3transfer takes either.
+    return session.create_client(
         "s3",
         aws_access_key_id=s3.access_key,
         aws_secret_access_key=s3.secret_key,
@@ -84,7 +85,7 @@ def check_bucket(client: Any, s3: S3Config) -> None:
 
 
 def explain(exc: Exception, s3: S3Config, doing: str) -> BuildError:
-    """Turn a boto3 failure into a BuildError that names the bucket and what to do."""
+    """Turn a botocore failure into a BuildError that names the bucket and what to do."""
     bucket = s3.bucket
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
