@@ -14,12 +14,7 @@ from herokuify_buildpack.build.collect import collect, setup_django
 from herokuify_buildpack.build.configvars import ConfigVars, read_env_dir
 from herokuify_buildpack.config import STATIC_PREFIX, ConfigError, S3Config
 from herokuify_buildpack.errors import BuildError
-from herokuify_buildpack.upload.publish import (
-    PublishResult,
-    connect,
-    publish_static,
-    start_static_listing,
-)
+from herokuify_buildpack.upload.publish import PublishResult, connect, publish_static
 
 
 @dataclass(frozen=True)
@@ -43,8 +38,7 @@ def compile_app(paths: BuildPaths, manage_py: str) -> None:
         raise BuildError(str(exc)) from exc
     where = _shown(app.root, paths.build_dir)
     output.info(f"Django app in {where}, settings {app.settings_module}")
-    client = connect(s3, config_vars.values)
-    listing = start_static_listing(client, s3)
+    client, listing = connect(s3, config_vars.values)
 
     settings_module = _prepare_settings_module(app, config_vars, paths.build_dir)
     _export_for_django(config_vars)

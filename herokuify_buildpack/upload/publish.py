@@ -41,18 +41,18 @@ class PublishResult:
     bytes_uploaded: int
 
 
-def connect(s3: S3Config, env: Mapping[str, str]) -> Any:
-    """A client for the bucket, checked to exist and answer, in the configured region."""
+def connect(s3: S3Config, env: Mapping[str, str]) -> tuple[Any, Future[dict[str, RemoteObject]]]:
+    """A client for the bucket, checked to exist and answer in the configured region, and the
+    listing of static/, fetched in the background while the app collects its files.
+
+    The listing starts first: its requests go out while the bucket is checked, not after.
+    """
     concurrency = _positive_int(env, "HEROKUIFY_UPLOAD_CONCURRENCY", DEFAULT_CONCURRENCY)
     read_timeout = _positive_int(env, "HEROKUIFY_S3_READ_TIMEOUT", DEFAULT_READ_TIMEOUT)
     client = make_client(s3, concurrency, read_timeout)
+    listing = start_listing(client, s3.bucket, STATIC_PREFIX)
     check_bucket(client, s3)
-    return client
-
-
-def start_static_listing(client: Any, s3: S3Config) -> Future[dict[str, RemoteObject]]:
-    """What the bucket holds under static/, fetched while the app collects its files."""
-    return start_listing(client, s3.bucket, STATIC_PREFIX)
+    return client, listing
 
 
 def publish_static(
@@ -63,7 +63,7 @@ def publish_static(
     cache_dir: Path,
     env: Mapping[str, str],
 ) -> PublishResult:
-    """Upload what the listing (from start_static_listing) shows missing or different."""
+    """Upload what the listing (from connect) shows missing or different."""
     concurrency = _positive_int(env, "HEROKUIFY_UPLOAD_CONCURRENCY", DEFAULT_CONCURRENCY)
     location = f"{s3.endpoint_url or 's3'}/{s3.bucket}/{STATIC_PREFIX}"
     cache = UploadCache.load(cache_dir, location)
