@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 from herokuify_buildpack import output
@@ -40,11 +41,13 @@ def setup_django(app: DjangoApp, settings_module: str) -> None:
         output.keep_enabled()
 
 
-def collect(app: DjangoApp, verbosity: int) -> StaticSource:
+def collect(app: DjangoApp, verbosity: int) -> tuple[StaticSource, Callable[[], None]]:
+    """What STATIC_ROOT holds once collected (and compressed), and a function that waits for
+    the links collectstatic may still be making there: the build calls it before it ends."""
     from django.conf import settings
     from django.core.management import call_command
 
-    from herokuify_buildpack.build.collectstatic import collectstatic_command
+    from herokuify_buildpack.build.collectstatic import Command, collectstatic_command
 
     static_root = Path(settings.STATIC_ROOT)
     sources = check_sources(app.build_dir, app.root, static_root)
@@ -61,7 +64,12 @@ def collect(app: DjangoApp, verbosity: int) -> StaticSource:
             call_command(command, interactive=False, link=True, verbosity=verbosity)
         except Exception as exc:
             raise BuildError(f"collectstatic failed: {type(exc).__name__}: {exc}") from exc
-        compressed = _compress_offline(verbosity)
+        links = command.background_links if isinstance(command, Command) else None
+        wait_for_links = links.wait if links is not None else _nothing_to_wait_for
+        compressed = _compresses_offline()
+        if compressed:
+            wait_for_links()  # compress reads the collected files through STATIC_ROOT
+            _compress(verbosity)
     writer.flush()
 
     immutable: set[str] = set()
@@ -78,9 +86,18 @@ def collect(app: DjangoApp, verbosity: int) -> StaticSource:
             for path in (static_root / output_dir).rglob("*")
             if path.is_file()
         )
-    return StaticSource(
-        static_root, frozenset(immutable - local_only), frozenset(local_only), etags.etag
+    static = StaticSource(
+        static_root,
+        frozenset(immutable - local_only),
+        frozenset(local_only),
+        etags.etag,
+        pending_links=links.sources if links is not None else {},
     )
+    return static, wait_for_links
+
+
+def _nothing_to_wait_for() -> None:
+    pass
 
 
 def _share_etags_with_storage(etags: SourceEtags) -> None:
@@ -101,21 +118,25 @@ def _clear(static_root: Path) -> None:
         output.info(f"Cleared STATIC_ROOT of {count} files an earlier collectstatic left")
 
 
-def _compress_offline(verbosity: int) -> bool:
+def _compresses_offline() -> bool:
     from django.conf import settings
-    from django.core.management import call_command
 
     if "compressor" not in settings.INSTALLED_APPS:
         return False
     if not getattr(settings, "COMPRESS_OFFLINE", False):
         output.info("django-compressor: COMPRESS_OFFLINE is off, so no offline bundles to build")
         return False
+    return True
+
+
+def _compress(verbosity: int) -> None:
+    from django.core.management import call_command
+
     output.step("Compressing offline (django-compressor)")
     try:
         call_command("compress", force=True, verbosity=verbosity)
     except Exception as exc:
         raise BuildError(f"compress failed: {type(exc).__name__}: {exc}") from exc
-    return True
 
 
 def _where(exc: BaseException, app_root: Path) -> str:

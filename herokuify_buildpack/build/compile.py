@@ -47,10 +47,11 @@ def compile_app(paths: BuildPaths, manage_py: str) -> None:
 
     output.step("Collecting static files locally")
     _explain_earlier_collectstatic(config_vars)
-    collected = collect(app, _verbosity(config_vars))
+    collected, wait_for_links = collect(app, _verbosity(config_vars))
 
     output.step(f"Uploading static files to {s3.describe(STATIC_PREFIX)}")
     result = publish_static(client, s3, collected, listing, paths.cache_dir, config_vars.values)
+    wait_for_links()  # they are part of the slug
     output.step(_summary(result, s3, time.monotonic() - started))
 
 

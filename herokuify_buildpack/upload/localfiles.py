@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 import os
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,13 +34,22 @@ def scan(
     local_only: Collection[str],
     max_age: int,
     etag_of: EtagOf = expected_etag,
+    pending_links: Mapping[str, str] | None = None,
 ) -> list[LocalFile]:
-    """Every file under ``root`` but the local-only ones, in name order."""
+    """Every file under ``root`` but the local-only ones, in name order.
+
+    ``pending_links`` are names whose links into ``root`` may not exist yet: each is read from
+    the file it will link to, whether or not the walk finds the link.
+    """
+    pending_links = pending_links or {}
+    found = {name: path for name, path in _walk(root) if name not in pending_links}
+    found.update((name, Path(source)) for name, source in pending_links.items())
     short_lived = f"public, max-age={max_age}"
     files = []
-    for name, path in _walk(root):
+    for name in sorted(found):
         if name in local_only:
             continue
+        path = found[name]
         size = path.stat().st_size
         files.append(
             LocalFile(
@@ -58,11 +67,10 @@ def scan(
 
 
 def _walk(root: Path) -> list[tuple[str, Path]]:
-    files = []
+    files: list[tuple[str, Path]] = []
     for directory, _, names in os.walk(root):
         folder = os.path.relpath(directory, root)
         for file_name in names:
             name = file_name if folder == "." else f"{folder}/{file_name}"
             files.append((name, Path(directory, file_name)))
-    files.sort()
     return files

@@ -61,14 +61,13 @@ class SourceEtags:
         self._recorded[os.path.abspath(path)] = etag
 
     def etag(self, path: Path, size: int) -> str:
-        """The ETag of ``path``, a file in STATIC_ROOT that is ``size`` bytes long."""
-        recorded = self._recorded.get(os.path.abspath(path))
-        if recorded is not None:
-            return recorded
-        try:
-            known = self.source_etag(os.readlink(path))
-        except OSError:  # not a link
-            known = None
+        """The ETag of ``path``, ``size`` bytes long: a source, or a file in STATIC_ROOT."""
+        known = self._recorded.get(os.path.abspath(path)) or self.source_etag(str(path))
+        if known is None:
+            try:
+                known = self.source_etag(os.readlink(path))
+            except OSError:  # not a link
+                known = None
         return known if known is not None else expected_etag(path, size)
 
     def _collect_answer(self) -> None:

@@ -32,6 +32,8 @@ class StaticSource:
     immutable: frozenset[str]  # names whose content never changes: hashed names, bundles
     local_only: frozenset[str]  # manifests read from the slug at run time, never from S3
     etag_of: EtagOf  # a file's ETag, from the hashing the collect step ran beside collectstatic
+    # Names whose links into STATIC_ROOT may still be in the making, and the files they link to.
+    pending_links: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ def publish_static(
         local_only=source.local_only,
         max_age=_positive_int(env, "HEROKUIFY_STATIC_MAX_AGE", DEFAULT_MAX_AGE),
         etag_of=source.etag_of,
+        pending_links=source.pending_links,
     )
     try:
         remote = listing.result()
