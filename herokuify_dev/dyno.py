@@ -58,8 +58,9 @@ def running_dyno(
         "PORT": str(port),
         "DYNO": f"{process}.1",
     }
-    log = Path(tempfile.mkstemp(prefix="dyno-", suffix=".log")[1])
-    with log.open("wb") as log_file:
+    fd, log_name = tempfile.mkstemp(prefix="dyno-", suffix=".log")
+    log = Path(log_name)
+    with os.fdopen(fd, "wb") as log_file:
         proc = subprocess.Popen(
             ["bash", "-c", _BOOT, procfile_command(build_dir, process)],
             cwd=build_dir,
@@ -79,6 +80,7 @@ def running_dyno(
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+        log.unlink()
 
 
 def _wait_until_up(dyno: Dyno, proc: subprocess.Popen[bytes]) -> None:
