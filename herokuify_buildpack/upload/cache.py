@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 
 from herokuify_buildpack.upload.localfiles import LocalFile
@@ -42,6 +43,9 @@ class UploadCache:
 
     def confirms(self, file: LocalFile, remote: RemoteObject) -> bool:
         return self.entries.get(file.key) == (file.etag, remote.etag)
+
+    def keep_only(self, keys: Collection[str]) -> None:
+        self.entries = {key: pair for key, pair in self.entries.items() if key in keys}
 
     def record(self, key: str, local_etag: str, remote_etag: str) -> None:
         self.entries[key] = (local_etag, remote_etag)

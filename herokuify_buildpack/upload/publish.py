@@ -88,6 +88,8 @@ def publish_static(
         f"{len(files)} files: {len(plan.new)} new, {len(plan.changed)} changed, "
         f"{len(plan.unchanged)} unchanged (skipped)"
     )
+    # The cache describes this build's files only, so it does not grow with every release.
+    cache.keep_only({file.key for file in files})
     for file in plan.unchanged:
         cache.record(file.key, file.etag, remote[file.key].etag)
 

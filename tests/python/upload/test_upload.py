@@ -148,7 +148,7 @@ def test_plan_compares_sizes_and_etags(tmp_path, config_vars, s3_server, bucket)
 def test_cache_pairs_etags_but_never_outvotes_the_listing(tmp_path, config_vars, s3_server, bucket):
     """A cached (local ETag, remote ETag) pair marks a file unchanged when the bucket's ETag is
     not its MD5 (as with SSE-KMS); an object rewritten or deleted behind the cache's back is
-    sent again; a damaged cache file loads as empty."""
+    sent again; a damaged cache file loads as empty; it keeps only the files of the last build."""
     client = product_client(config_vars, s3_server.endpoint_url)
     root, cache_dir = tmp_path / "root", tmp_path / "cache"
     location = f"{s3_server.endpoint_url}/{bucket}/{PREFIX}"
@@ -167,6 +167,9 @@ def test_cache_pairs_etags_but_never_outvotes_the_listing(tmp_path, config_vars,
     assert reloaded.entries == {file.key: (file.etag, remote[file.key].etag)}
     assert plan_uploads([file], remote, reloaded).unchanged == [file]
     assert UploadCache.load(cache_dir, f"{location}-elsewhere").entries == {}
+    reloaded.record(f"{PREFIX}/an-earlier-release.css", "local", "remote")
+    reloaded.keep_only({file.key})  # only this build's files stay remembered
+    assert reloaded.entries == {file.key: (file.etag, remote[file.key].etag)}
 
     client.put_object(Bucket=bucket, Key=file.key, Body=b"other bytes!")  # behind its back
     rewritten = list_prefix(client, bucket, PREFIX)
