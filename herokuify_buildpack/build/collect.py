@@ -47,28 +47,27 @@ def collect(app: DjangoApp, verbosity: int) -> tuple[StaticSource, Callable[[], 
     from django.conf import settings
     from django.core.management import call_command
 
-    from herokuify_buildpack.build.collectstatic import Command, collectstatic_command
+    from herokuify_buildpack.build.collectstatic import BackgroundLinks, collectstatic_command
 
     static_root = Path(settings.STATIC_ROOT)
     sources = check_sources(app.build_dir, app.root, static_root)
     _clear(static_root)
     etags = SourceEtags(sources)  # hashed in a second process while collectstatic links
     _share_etags_with_storage(etags)
+    links = BackgroundLinks()
     writer = output.IndentedWriter(sys.stdout)
     # Some commands print to sys.stdout directly rather than to their stdout argument.
     with contextlib.redirect_stdout(writer):  # type: ignore[type-var]
         try:
             # Links, not copies: only the manifests are read from the slug at run time, so the
             # slug need not carry every asset twice, and a redeploy copies nothing.
-            command = collectstatic_command()
+            command = collectstatic_command(links)
             call_command(command, interactive=False, link=True, verbosity=verbosity)
         except Exception as exc:
             raise BuildError(f"collectstatic failed: {type(exc).__name__}: {exc}") from exc
-        links = command.background_links if isinstance(command, Command) else None
-        wait_for_links = links.wait if links is not None else _nothing_to_wait_for
         compressed = _compresses_offline()
         if compressed:
-            wait_for_links()  # compress reads the collected files through STATIC_ROOT
+            links.wait()  # compress reads the collected files through STATIC_ROOT
             _compress(verbosity)
     writer.flush()
 
@@ -91,13 +90,9 @@ def collect(app: DjangoApp, verbosity: int) -> tuple[StaticSource, Callable[[], 
         frozenset(immutable - local_only),
         frozenset(local_only),
         etags.etag,
-        pending_links=links.sources if links is not None else {},
+        pending_links=links.sources,
     )
-    return static, wait_for_links
-
-
-def _nothing_to_wait_for() -> None:
-    pass
+    return static, links.wait
 
 
 def _share_etags_with_storage(etags: SourceEtags) -> None:

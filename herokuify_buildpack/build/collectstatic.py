@@ -78,12 +78,12 @@ class BackgroundLinks:
 
 
 class Command(collectstatic.Command):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, background_links: BackgroundLinks, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.copied_files = _DoneList()
         self.symlinked_files = _DoneList()
         self.unmodified_files = _DoneList()
-        self.background_links: BackgroundLinks | None = None
+        self.background_links = background_links
 
     def link_file(self, path: str, prefixed_path: str, source_storage: Storage) -> None:
         """Django's link_file, or, when nothing reads STATIC_ROOT before the build waits for
@@ -92,16 +92,15 @@ class Command(collectstatic.Command):
         if self.dry_run or (self.post_process and hasattr(self.storage, "post_process")):
             super().link_file(path, prefixed_path, source_storage)
             return
-        if self.background_links is None:
-            self.background_links = BackgroundLinks()
         source_path = source_storage.path(path)
         self.log(f"Linking '{source_path}'", level=2)
         self.background_links.add(prefixed_path, source_path, self.storage.path(prefixed_path))
         self.symlinked_files.append(prefixed_path)
 
 
-def collectstatic_command() -> BaseCommand | str:
-    """This command when the app runs Django's own; an app's override of it runs unchanged."""
+def collectstatic_command(links: BackgroundLinks) -> BaseCommand | str:
+    """This command, queueing its links on ``links``, when the app runs Django's own; an app's
+    override of it runs unchanged (and queues nothing)."""
     if get_commands().get("collectstatic") != "django.contrib.staticfiles":
         return "collectstatic"
-    return Command()
+    return Command(links)
