@@ -17,6 +17,7 @@ from pathlib import Path
 
 from herokuify_buildpack import output
 from herokuify_buildpack.build.app import DjangoApp
+from herokuify_buildpack.build.links import BackgroundLinks
 from herokuify_buildpack.build.sources import check_sources
 from herokuify_buildpack.errors import BuildError
 from herokuify_buildpack.upload.prehash import SourceEtags
@@ -47,7 +48,7 @@ def collect(app: DjangoApp, verbosity: int) -> tuple[StaticSource, Callable[[], 
     from django.conf import settings
     from django.core.management import call_command
 
-    from herokuify_buildpack.build.collectstatic import BackgroundLinks, collectstatic_command
+    from herokuify_buildpack.build.collectstatic import collectstatic_command
 
     static_root = Path(settings.STATIC_ROOT)
     sources = check_sources(app.build_dir, app.root, static_root)

@@ -4,9 +4,9 @@ With HEROKUIFY_HASHED_NAMES=1, Django's post-processing reads every collected fi
 name, then writes a copy under the hashed name; the upload would then read each copy again for
 its ETag. Given the ETags the build computes beside collectstatic (``source_etags``), this
 storage takes the name hashes from them (Django's hash is the first 12 digits of the same MD5)
-and makes each unchanged copy a link to its source, as collectstatic's own links are. Files that
-post-processing rewrites (stylesheets, scripts) are written as usual, with their ETags recorded
-from the hashing that named them.
+and makes each unchanged copy a relative link to its source, as collectstatic's links are.
+Files that post-processing rewrites (stylesheets, scripts) are written as usual, with their
+ETags recorded from the hashing that named them.
 Without ``source_etags``, as in ``collectstatic`` run by hand, it is ManifestStaticFilesStorage.
 """
 
@@ -20,6 +20,7 @@ from weakref import WeakKeyDictionary
 from django.contrib.staticfiles.storage import ManifestStaticFilesStorage
 from django.core.files.base import ContentFile, File
 
+from herokuify_buildpack.build.links import RelativeTargets
 from herokuify_buildpack.upload.etag import PART_SIZE
 from herokuify_buildpack.upload.prehash import SourceEtags
 
@@ -31,6 +32,7 @@ class LinkingManifestStorage(ManifestStaticFilesStorage):
         super().__init__(*args, **kwargs)
         # The whole MD5 of each rewritten file, from naming it, for its ETag when it is saved.
         self._md5_of_rewritten: WeakKeyDictionary[ContentFile, str] = WeakKeyDictionary()
+        self._link_targets = RelativeTargets()
 
     def file_hash(self, name: str, content: File[Any] | None = None) -> str | None:
         known = self._known_source(content)
@@ -46,14 +48,16 @@ class LinkingManifestStorage(ManifestStaticFilesStorage):
 
     def _save(self, name: str, content: File[Any]) -> str:
         known = self._known_source(content)
-        if known is not None:
+        if known is not None and self.source_etags is not None:
             full_path = self.path(name)
             os.makedirs(os.path.dirname(full_path), exist_ok=True)
             try:
-                os.symlink(known[0], full_path)
-                return name.replace("\\", "/")
+                os.symlink(self._link_targets(known[0], full_path), full_path)
             except FileExistsError:
                 pass  # Django's own _save picks another name
+            else:
+                self.source_etags.record(full_path, known[1])
+                return name.replace("\\", "/")
         saved = super()._save(name, content)
         md5 = self._md5_of_rewritten.get(content) if isinstance(content, ContentFile) else None
         if self.source_etags is not None and md5 is not None and content.size < PART_SIZE:

@@ -64,6 +64,8 @@ class SourceEtags:
         """The ETag of ``path``, ``size`` bytes long: a source, or a file in STATIC_ROOT."""
         known = self._recorded.get(os.path.abspath(path)) or self.source_etag(str(path))
         if known is None:
+            # A link Django made itself (an app's own collectstatic) names its source in full.
+            # The build's own links are relative: their sources are pending, or ETags recorded.
             try:
                 known = self.source_etag(os.readlink(path))
             except OSError:  # not a link

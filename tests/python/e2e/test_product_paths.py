@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import urllib.error
@@ -105,6 +106,16 @@ def assert_assets_served(page: str, bucket_url: str) -> list[str]:
     return urls
 
 
+def assert_links_stay_in_the_slug(static_root: Path, build_dir: Path) -> None:
+    """STATIC_ROOT's links are relative and end inside the build, so they resolve wherever the
+    slug is unpacked."""
+    links = [path for path in static_root.rglob("*") if path.is_symlink()]
+    assert links
+    for link in links:
+        assert not Path(os.readlink(link)).is_absolute(), link
+        assert link.resolve(strict=True).is_relative_to(build_dir.resolve()), link
+
+
 def error_lines(output: str) -> list[str]:
     return [line for line in output.splitlines() if line.startswith(" !     ")]
 
@@ -139,6 +150,7 @@ def test_app_is_published_and_served(
     assert len(bucket_keys(s3_client, bucket, RECORDS)) == 1
     uploaded, unchanged = uploaded_counts(result.output)
     assert (uploaded, unchanged) == (len(local), 0)
+    assert_links_stay_in_the_slug(static_root, result.build_dir)
     spot_checks = [name for name in local if name.startswith(own_files)]
     spot_checks.append("admin/img/icon-yes.svg")
     assert len(spot_checks) >= 5
@@ -331,6 +343,7 @@ def test_hashed_names(build, config_vars, s3_client, bucket, series):
     # object holds the same bytes, under the ETag the build computed for it.
     assert (static_root / hashed["shop/img/logo.png"]).is_symlink()
     assert not (static_root / hashed["shop/base.css"]).is_symlink()
+    assert_links_stay_in_the_slug(static_root, result.build_dir)
     for name in local:
         held = s3_client.get_object(Bucket=bucket, Key=f"static/{name}")
         body = held["Body"].read()

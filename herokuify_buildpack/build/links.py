@@ -1,0 +1,88 @@
+"""The symlinks in STATIC_ROOT: relative, and made by a thread where nothing reads them yet.
+
+A link names its source relative to its own folder, so it resolves wherever the slug is unpacked.
+Heroku builds in /app today, but it built in /tmp/build_<hash> until 2021, and the buildpack API
+lets any builder do so. Sources always lie inside the build (sources.py checks), so every link
+stays inside the slug.
+
+Making thousands of links is mostly waiting on the disk, and nothing reads them until a later
+step does. So a thread makes them while the build goes on, and the steps that read STATIC_ROOT
+wait for it.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+
+from herokuify_buildpack.errors import BuildError
+
+
+class RelativeTargets:
+    """A link's target relative to the link's folder, each pair of folders resolved once."""
+
+    def __init__(self) -> None:
+        self._between: dict[tuple[str, str], str] = {}
+
+    def __call__(self, source: str, link: str) -> str:
+        source_folder, file_name = os.path.split(source)
+        link_folder = os.path.dirname(link)
+        between = self._between.get((source_folder, link_folder))
+        if between is None:
+            # Resolved first: a folder reached through a symlink would break ".." otherwise.
+            real_source, real_link = os.path.realpath(source_folder), os.path.realpath(link_folder)
+            between = os.path.relpath(real_source, real_link)
+            self._between[(source_folder, link_folder)] = between
+        return os.path.join(between, file_name)
+
+
+class BackgroundLinks:
+    """Links made in order by one thread, or at once when asked; ``wait()`` returns once all
+    exist."""
+
+    def __init__(self) -> None:
+        self.sources: dict[str, str] = {}  # name in STATIC_ROOT -> the source it links to
+        self._targets = RelativeTargets()
+        self._folders_made: set[str] = set()
+        self._queue: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
+        self._failure: str | None = None
+        # A daemon: a build failing meanwhile exits without waiting for links nobody will use.
+        self._thread = threading.Thread(
+            target=self._make_queued_links, name="herokuify-links", daemon=True
+        )
+        self._thread.start()
+
+    def add(self, name: str, source: str, link: str, *, now: bool = False) -> None:
+        """Link ``link`` to ``source``: queued, or ``now`` for a reader that cannot wait."""
+        self.sources[name] = source
+        if not now:
+            self._queue.put((source, link))
+            return
+        try:
+            self._make_link(source, link)
+        except OSError as exc:
+            raise BuildError(f"collectstatic could not link {link}: {exc.strerror}") from exc
+
+    def wait(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        if self._failure is not None:
+            raise BuildError(f"collectstatic could not link {self._failure}")
+
+    def _make_queued_links(self) -> None:
+        while (job := self._queue.get()) is not None:
+            source, link = job
+            try:
+                self._make_link(source, link)
+            except OSError as exc:
+                self._failure = f"{link}: {exc.strerror}"
+                return
+
+    def _make_link(self, source: str, link: str) -> None:
+        folder = os.path.dirname(link)
+        if folder not in self._folders_made:
+            os.makedirs(folder, exist_ok=True)
+            self._folders_made.add(folder)
+        os.symlink(self._targets(source, link), link)
