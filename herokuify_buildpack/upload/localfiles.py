@@ -8,9 +8,11 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from herokuify_buildpack.errors import BuildError
 from herokuify_buildpack.upload.etag import expected_etag
 
 IMMUTABLE = "public, max-age=31536000, immutable"
+MAX_KEY_BYTES = 1024  # S3's limit on a key, in UTF-8
 
 EtagOf = Callable[[Path, int], str]  # (path, size) -> the ETag S3 gives it
 
@@ -54,8 +56,7 @@ def scan(
         files.append(
             LocalFile(
                 name=name,
-                # django-storages' url() reads a backslash as a folder separator; keys must agree.
-                key=f"{prefix}/{name.replace(chr(92), '/')}",
+                key=_key(prefix, name),
                 path=path,
                 size=size,
                 etag=etag_of(path, size),
@@ -64,6 +65,26 @@ def scan(
             )
         )
     return files
+
+
+def _key(prefix: str, name: str) -> str:
+    """The object key for ``name``, checked here: S3 would refuse it only partway through the
+    upload, or, for a name that is not UTF-8, botocore would fail without saying which file."""
+    # django-storages' url() reads a backslash as a folder separator; keys must agree.
+    key = f"{prefix}/{name.replace(chr(92), '/')}"
+    try:
+        size = len(key.encode())
+    except UnicodeEncodeError:
+        shown = os.fsencode(name).decode(errors="backslashreplace")
+        raise BuildError(
+            f"static file {shown} has a name that is not UTF-8, and S3 keys must be: rename it"
+        ) from None
+    if size > MAX_KEY_BYTES:
+        raise BuildError(
+            f"static file {name[:60]}... would be a key of {size} bytes; S3 allows "
+            f"{MAX_KEY_BYTES}. Shorten its path."
+        )
+    return key
 
 
 def _walk(root: Path) -> list[tuple[str, Path]]:

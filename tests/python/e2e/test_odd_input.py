@@ -208,6 +208,30 @@ def test_odd_file_names_keep_their_exact_keys_and_urls(
         assert (status, body) == (200, name.encode() + b"\n"), url
 
 
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        (DEEP_NAME + "z", "would be a key of 1025 bytes; S3 allows 1024. Shorten its path"),
+        (os.fsdecode(b"caf\xe9.css"), r"minimal/caf\xe9.css has a name that is not UTF-8"),
+    ],
+    ids=["key-of-1025-bytes", "not-utf-8"],
+)
+def test_a_name_s3_cannot_take_fails_before_any_upload(
+    build, tmp_path, config_vars, s3_client, bucket, name, words
+):
+    """S3 keys are UTF-8, at most 1024 bytes. A file whose key cannot be one stops the build
+    with one line naming it, before anything is uploaded: not a failed upload halfway through."""
+    app = minimal_copy(tmp_path)
+    path = app / STATIC / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"body {}\n")
+
+    result = build(app, {**config_vars, "DISABLE_COLLECTSTATIC": "1"})
+    line = failed_in_compile(result)
+    assert words in line, line
+    assert bucket_objects(s3_client, bucket) == {}
+
+
 # 2. Empty and large files -------------------------------------------------------------------
 
 BIG_SIZE = 100 * MIB + 12_345  # not a whole number of parts
