@@ -14,7 +14,12 @@ from herokuify_buildpack.build.collect import collect, setup_django
 from herokuify_buildpack.build.configvars import ConfigVars, read_env_dir
 from herokuify_buildpack.config import STATIC_PREFIX, ConfigError, S3Config
 from herokuify_buildpack.errors import BuildError
-from herokuify_buildpack.upload.publish import PublishResult, connect, publish_static
+from herokuify_buildpack.upload.publish import (
+    PublishResult,
+    UploadSettings,
+    connect,
+    publish_static,
+)
 
 
 @dataclass(frozen=True)
@@ -36,9 +41,10 @@ def compile_app(paths: BuildPaths, manage_py: str) -> None:
         s3 = S3Config.from_env(config_vars.values)
     except ConfigError as exc:
         raise BuildError(str(exc)) from exc
+    upload_settings = UploadSettings.from_env(config_vars.values)
     where = _shown(app.root, paths.build_dir)
     output.info(f"Django app in {where}, settings {app.settings_module}")
-    client, listing = connect(s3, config_vars.values)
+    client, listing = connect(s3, upload_settings)
 
     settings_module = _prepare_settings_module(app, config_vars, paths.build_dir)
     _export_for_django(config_vars)
@@ -50,7 +56,7 @@ def compile_app(paths: BuildPaths, manage_py: str) -> None:
     collected, wait_for_links = collect(app, _verbosity(config_vars))
 
     output.step(f"Uploading static files to {s3.describe(STATIC_PREFIX)}")
-    result = publish_static(client, s3, collected, listing, paths.cache_dir, config_vars.values)
+    result = publish_static(client, s3, collected, listing, paths.cache_dir, upload_settings)
     wait_for_links()  # they are part of the slug
     output.step(_summary(result, s3, time.monotonic() - started))
 

@@ -37,21 +37,40 @@ class StaticSource:
 
 
 @dataclass(frozen=True)
+class UploadSettings:
+    """The config vars that tune the upload, read and checked once, before the build's work."""
+
+    concurrency: int
+    read_timeout: int
+    max_age: int
+    prune: bool
+    keep_releases: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> UploadSettings:
+        return cls(
+            concurrency=_positive_int(env, "HEROKUIFY_UPLOAD_CONCURRENCY", DEFAULT_CONCURRENCY),
+            read_timeout=_positive_int(env, "HEROKUIFY_S3_READ_TIMEOUT", DEFAULT_READ_TIMEOUT),
+            max_age=_positive_int(env, "HEROKUIFY_STATIC_MAX_AGE", DEFAULT_MAX_AGE),
+            prune=env.get("HEROKUIFY_PRUNE", "") == "1",
+            keep_releases=_positive_int(env, "HEROKUIFY_KEEP_RELEASES", DEFAULT_KEEP_RELEASES),
+        )
+
+
+@dataclass(frozen=True)
 class PublishResult:
     uploaded: int
     unchanged: int
     bytes_uploaded: int
 
 
-def connect(s3: S3Config, env: Mapping[str, str]) -> tuple[Any, Future[dict[str, RemoteObject]]]:
+def connect(s3: S3Config, settings: UploadSettings) -> tuple[Any, Future[dict[str, RemoteObject]]]:
     """A client for the bucket, checked to exist and answer in the configured region, and the
     listing of static/, fetched in the background while the app collects its files.
 
     The listing starts first: its requests go out while the bucket is checked, not after.
     """
-    concurrency = _positive_int(env, "HEROKUIFY_UPLOAD_CONCURRENCY", DEFAULT_CONCURRENCY)
-    read_timeout = _positive_int(env, "HEROKUIFY_S3_READ_TIMEOUT", DEFAULT_READ_TIMEOUT)
-    client = make_client(s3, concurrency, read_timeout)
+    client = make_client(s3, settings.concurrency, settings.read_timeout)
     listing = start_listing(client, s3.bucket, STATIC_PREFIX)
     check_bucket(client, s3)
     return client, listing
@@ -63,10 +82,9 @@ def publish_static(
     source: StaticSource,
     listing: Future[dict[str, RemoteObject]],
     cache_dir: Path,
-    env: Mapping[str, str],
+    settings: UploadSettings,
 ) -> PublishResult:
     """Upload what the listing (from connect) shows missing or different."""
-    concurrency = _positive_int(env, "HEROKUIFY_UPLOAD_CONCURRENCY", DEFAULT_CONCURRENCY)
     location = f"{s3.endpoint_url or 's3'}/{s3.bucket}/{STATIC_PREFIX}"
     cache = UploadCache.load(cache_dir, location)
 
@@ -75,7 +93,7 @@ def publish_static(
         STATIC_PREFIX,
         immutable=source.immutable,
         local_only=source.local_only,
-        max_age=_positive_int(env, "HEROKUIFY_STATIC_MAX_AGE", DEFAULT_MAX_AGE),
+        max_age=settings.max_age,
         etag_of=source.etag_of,
         pending_links=source.pending_links,
     )
@@ -99,7 +117,7 @@ def publish_static(
             s3.bucket,
             files,
             acl=s3.static_acl,
-            concurrency=concurrency,
+            concurrency=settings.concurrency,
             on_tick=lambda done, total, sent: output.info(
                 f"Uploaded {done} of {total} files ({sent / 1_048_576:.1f} MB)"
             ),
@@ -125,7 +143,7 @@ def publish_static(
             f"{failure}{kept} Deploy again: uploads that succeeded are remembered, and only the "
             "rest are sent."
         ) from exc
-    _finish_release(client, s3, [file.key for file in files], remote, env)
+    _finish_release(client, s3, [file.key for file in files], remote, settings)
     return PublishResult(len(plan.uploads), len(plan.unchanged), report.bytes_sent)
 
 
@@ -134,15 +152,15 @@ def _finish_release(
     s3: S3Config,
     keys: list[str],
     remote: dict[str, RemoteObject],
-    env: Mapping[str, str],
+    settings: UploadSettings,
 ) -> None:
     """Record this release's keys, then prune old assets if the app opted in."""
     try:
         if releases.record_release(client, s3.bucket, STATIC_PREFIX, keys, remote):
             output.info("Recorded this release's files, for pruning later")
-        if env.get("HEROKUIFY_PRUNE", "") != "1":
+        if not settings.prune:
             return
-        keep = _positive_int(env, "HEROKUIFY_KEEP_RELEASES", DEFAULT_KEEP_RELEASES)
+        keep = settings.keep_releases
         pruned = releases.prune(client, s3.bucket, STATIC_PREFIX, remote, keys, keep)
     except Exception as exc:
         raise explain(exc, s3, "recording the release") from exc

@@ -341,6 +341,11 @@ def test_endpoint_down_says_it_could_not_reach_s3(build, planted, secret, s3_cli
             ["django.conf.global_settings", "not part of the app", "DJANGO_SETTINGS_MODULE"],
             id="settings-outside-app",
         ),
+        pytest.param(
+            {"HEROKUIFY_STATIC_MAX_AGE": "5m"},
+            ["HEROKUIFY_STATIC_MAX_AGE must be a whole number above 0, not '5m'"],
+            id="max-age",
+        ),
     ],
 )
 def test_malformed_config_var_is_one_line(
@@ -348,6 +353,7 @@ def test_malformed_config_var_is_one_line(
 ):
     result = build("minimal", {**planted, **overrides})
     assert_fails_cleanly(result, secret, s3_client, bucket, *words)
+    assert "Collecting static files" not in result.outputs["compile"]  # before any Django work
     if "AWS_STORAGE_BUCKET_NAME" in overrides:
         names = [b["Name"] for b in s3_client.list_buckets()["Buckets"]]
         assert overrides["AWS_STORAGE_BUCKET_NAME"] not in names
