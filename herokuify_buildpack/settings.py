@@ -46,7 +46,10 @@ def storage_settings(
     s3 = S3Config.from_env(env)
     on_dyno = runs_on_dyno(env)
     static_url = s3.public_url(STATIC_PREFIX)
-    static_root = str(app_settings.get("STATIC_ROOT") or app_root / "staticfiles")
+    # Django reads a relative STATIC_ROOT from the current folder. The build collects from the
+    # app root, so the dyno must look there too, even if it starts elsewhere (gunicorn
+    # --pythonpath backend), or it misses the manifests that hashed names and compressor read.
+    static_root = str(app_root / (app_settings.get("STATIC_ROOT") or "staticfiles"))
 
     static_backend = _static_backend(on_dyno, hashed_names(env))
     backends = {"default": f"{_PACKAGE}.S3MediaStorage", "staticfiles": static_backend}

@@ -97,9 +97,12 @@ def failed_in_compile(result) -> str:
     return herokuify_error(result.output)
 
 
-def dyno_django(build_dir: Path, config_vars, names=(), **extra_env) -> dict:
+def dyno_django(
+    build_dir: Path, config_vars, names=(), cwd: Path | None = None, **extra_env
+) -> dict:
     """Loads the slug's settings as a web dyno does (DYNO set, herokuify_settings) in the slug's
-    Python, and returns STATIC_URL and staticfiles_storage.url(name) for each name."""
+    Python, from ``cwd`` (the build's root by default), and returns STATIC_URL and
+    staticfiles_storage.url(name) for each name."""
     code = (
         "import json, sys, django; django.setup()\n"
         "from django.conf import settings\n"
@@ -118,7 +121,7 @@ def dyno_django(build_dir: Path, config_vars, names=(), **extra_env) -> dict:
     proc = subprocess.run(
         [build_dir / ".heroku" / "python" / "bin" / "python", "-c", code],
         input=json.dumps(list(names)),  # ASCII: \u escapes keep NFC and NFD apart
-        cwd=build_dir,
+        cwd=cwd or build_dir,
         env=env,
         capture_output=True,
         text=True,
@@ -461,6 +464,28 @@ def test_an_apps_own_collectstatic_command_still_runs(
     collected = local_files(result.build_dir / "staticfiles")
     assert "minimal/site.css" in collected
     assert app_keys(s3_client, bucket) == {f"static/{name}" for name in collected}
+
+
+def test_relative_static_root_is_found_by_a_dyno_started_elsewhere(
+    build, tmp_path, config_vars, s3_client, bucket
+):
+    """STATIC_ROOT = "staticfiles": Django reads it from the current folder. The build collects
+    from the app's root; a dyno that starts in another folder (gunicorn --pythonpath, say) must
+    still find the hashed names' manifest there, or every page fails."""
+    app = minimal_copy(tmp_path)
+    edit_settings(app, STATIC_ROOT_LINE, 'STATIC_ROOT = "staticfiles"\n')
+    hashed = {**config_vars, "HEROKUIFY_HASHED_NAMES": "1"}
+
+    result = build(app, hashed)
+    assert result.ok, tail(result.output)
+    manifest = result.build_dir / "staticfiles" / "staticfiles.json"
+    hashed_name = json.loads(manifest.read_text())["paths"]["minimal/site.css"]
+    elsewhere = result.build_dir / "minimal_site"
+    found = dyno_django(
+        result.build_dir, hashed, ["minimal/site.css"], elsewhere, PYTHONPATH=result.build_dir
+    )
+    assert found["urls"] == [f"{found['STATIC_URL']}{hashed_name}"]
+    assert f"static/{hashed_name}" in app_keys(s3_client, bucket)
 
 
 def test_unset_static_root_collects_beside_manage_py(

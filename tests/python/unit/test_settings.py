@@ -26,6 +26,16 @@ def test_on_a_dyno_static_and_media_go_to_s3():
     assert values["STATIC_ROOT"] == "/app/staticfiles"
 
 
+@pytest.mark.parametrize(
+    ("static_root", "expected"),
+    [("staticfiles", "/app/backend/staticfiles"), ("/srv/collected", "/srv/collected")],
+)
+def test_a_relative_static_root_is_the_app_roots(static_root, expected):
+    app = {"INSTALLED_APPS": ["compressor"], "STATIC_ROOT": static_root}
+    values = storage_settings(app, Path("/app/backend"), {**ENV, "DYNO": "web.1"})
+    assert values["STATIC_ROOT"] == values["COMPRESS_ROOT"] == expected
+
+
 def test_while_building_static_files_are_collected_locally():
     values = storage_settings({}, ROOT, ENV)
     assert values["STORAGES"]["staticfiles"]["BACKEND"] == (
