@@ -19,15 +19,24 @@ import threading
 from herokuify_buildpack.errors import BuildError
 
 
-class RelativeTargets:
-    """A link's target relative to the link's folder, each pair of folders resolved once."""
+class RelativeLinker:
+    """Makes links that name their sources relative to their own folders. Each folder is made,
+    and each pair of folders resolved, once."""
 
     def __init__(self) -> None:
         self._between: dict[tuple[str, str], str] = {}
+        self._folders_made: set[str] = set()
 
-    def __call__(self, source: str, link: str) -> str:
+    def link(self, source: str, link: str) -> None:
+        """Link ``link`` to ``source``; OSError (FileExistsError among them) if it cannot."""
+        folder = os.path.dirname(link)
+        if folder not in self._folders_made:
+            os.makedirs(folder, exist_ok=True)
+            self._folders_made.add(folder)
+        os.symlink(self._target(source, folder), link)
+
+    def _target(self, source: str, link_folder: str) -> str:
         source_folder, file_name = os.path.split(source)
-        link_folder = os.path.dirname(link)
         between = self._between.get((source_folder, link_folder))
         if between is None:
             # Resolved first: a folder reached through a symlink would break ".." otherwise.
@@ -43,8 +52,7 @@ class BackgroundLinks:
 
     def __init__(self) -> None:
         self.sources: dict[str, str] = {}  # name in STATIC_ROOT -> the source it links to
-        self._targets = RelativeTargets()
-        self._folders_made: set[str] = set()
+        self._linker = RelativeLinker()
         self._queue: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
         self._failure: str | None = None
         # A daemon: a build failing meanwhile exits without waiting for links nobody will use.
@@ -60,7 +68,7 @@ class BackgroundLinks:
             self._queue.put((source, link))
             return
         try:
-            self._make_link(source, link)
+            self._linker.link(source, link)
         except OSError as exc:
             raise BuildError(f"collectstatic could not link {link}: {exc.strerror}") from exc
 
@@ -75,14 +83,7 @@ class BackgroundLinks:
         while (job := self._queue.get()) is not None:
             source, link = job
             try:
-                self._make_link(source, link)
+                self._linker.link(source, link)
             except OSError as exc:
                 self._failure = f"{link}: {exc.strerror}"
                 return
-
-    def _make_link(self, source: str, link: str) -> None:
-        folder = os.path.dirname(link)
-        if folder not in self._folders_made:
-            os.makedirs(folder, exist_ok=True)
-            self._folders_made.add(folder)
-        os.symlink(self._targets(source, link), link)

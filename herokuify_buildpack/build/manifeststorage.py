@@ -20,7 +20,7 @@ from weakref import WeakKeyDictionary
 from django.contrib.staticfiles.storage import ManifestStaticFilesStorage
 from django.core.files.base import ContentFile, File
 
-from herokuify_buildpack.build.links import RelativeTargets
+from herokuify_buildpack.build.links import RelativeLinker
 from herokuify_buildpack.upload.etag import PART_SIZE
 from herokuify_buildpack.upload.prehash import SourceEtags
 
@@ -32,7 +32,7 @@ class LinkingManifestStorage(ManifestStaticFilesStorage):
         super().__init__(*args, **kwargs)
         # The whole MD5 of each rewritten file, from naming it, for its ETag when it is saved.
         self._md5_of_rewritten: WeakKeyDictionary[ContentFile, str] = WeakKeyDictionary()
-        self._link_targets = RelativeTargets()
+        self._linker = RelativeLinker()
 
     def file_hash(self, name: str, content: File[Any] | None = None) -> str | None:
         known = self._known_source(content)
@@ -50,9 +50,8 @@ class LinkingManifestStorage(ManifestStaticFilesStorage):
         known = self._known_source(content)
         if known is not None and self.source_etags is not None:
             full_path = self.path(name)
-            os.makedirs(os.path.dirname(full_path), exist_ok=True)
             try:
-                os.symlink(self._link_targets(known[0], full_path), full_path)
+                self._linker.link(known[0], full_path)
             except FileExistsError:
                 pass  # Django's own _save picks another name
             else:
