@@ -44,19 +44,20 @@ def compile_app(paths: BuildPaths, manage_py: str) -> None:
     upload_settings = UploadSettings.from_env(config_vars.values)
     where = _shown(app.root, paths.build_dir)
     output.info(f"Django app in {where}, settings {app.settings_module}")
-    client, listing = connect(s3, upload_settings)
+    bucket = connect(s3, upload_settings)
 
     settings_module = _prepare_settings_module(app, config_vars, paths.build_dir)
     _export_for_django(config_vars)
     setup_django(app, settings_module)
     _check_storage_applied(s3, settings_module)
+    bucket.checked.result()  # a wrong bucket or region stops the build before it collects
 
     output.step("Collecting static files locally")
     _explain_earlier_collectstatic(config_vars)
     collected, wait_for_links = collect(app, _verbosity(config_vars))
 
     output.step(f"Uploading static files to {s3.describe(STATIC_PREFIX)}")
-    result = publish_static(client, s3, collected, listing, paths.cache_dir, upload_settings)
+    result = publish_static(bucket, s3, collected, paths.cache_dir, upload_settings)
     wait_for_links()  # they are part of the slug
     output.step(_summary(result, s3, time.monotonic() - started))
 

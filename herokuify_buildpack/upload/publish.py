@@ -11,11 +11,11 @@ from typing import Any
 from herokuify_buildpack import output
 from herokuify_buildpack.config import STATIC_PREFIX, S3Config
 from herokuify_buildpack.errors import BuildError
-from herokuify_buildpack.upload import releases, transfer
+from herokuify_buildpack.upload import releases
 from herokuify_buildpack.upload.cache import UploadCache
 from herokuify_buildpack.upload.localfiles import EtagOf, LocalFile, scan
-from herokuify_buildpack.upload.plan import plan_uploads
-from herokuify_buildpack.upload.remote import RemoteObject, start_listing
+from herokuify_buildpack.upload.plan import UploadPlan, plan_uploads
+from herokuify_buildpack.upload.remote import RemoteObject, in_background, list_prefix
 from herokuify_buildpack.upload.s3client import check_bucket, explain, make_client
 
 DEFAULT_CONCURRENCY = 32
@@ -64,23 +64,30 @@ class PublishResult:
     bytes_uploaded: int
 
 
-def connect(s3: S3Config, settings: UploadSettings) -> tuple[Any, Future[dict[str, RemoteObject]]]:
-    """A client for the bucket, checked to exist and answer in the configured region, and the
-    listing of static/, fetched in the background while the app collects its files.
+@dataclass(frozen=True)
+class Bucket:
+    """A client for the bucket, and the answers to the two requests sent as soon as it exists."""
 
-    The listing starts first: its requests go out while the bucket is checked, not after.
+    client: Any
+    checked: Future[None]  # raises if the bucket is missing, unreachable or in another region
+    listing: Future[dict[str, RemoteObject]]  # what static/ holds
+
+
+def connect(s3: S3Config, settings: UploadSettings) -> Bucket:
+    """Check the bucket and list static/ in the background, while Django starts and collects.
+
+    Both requests go out at once; the build reads their answers when it needs them.
     """
     client = make_client(s3, settings.concurrency, settings.read_timeout)
-    listing = start_listing(client, s3.bucket, STATIC_PREFIX)
-    check_bucket(client, s3)
-    return client, listing
+    listing = in_background(lambda: list_prefix(client, s3.bucket, STATIC_PREFIX))
+    checked = in_background(lambda: check_bucket(client, s3))
+    return Bucket(client, checked, listing)
 
 
 def publish_static(
-    client: Any,
+    bucket: Bucket,
     s3: S3Config,
     source: StaticSource,
-    listing: Future[dict[str, RemoteObject]],
     cache_dir: Path,
     settings: UploadSettings,
 ) -> PublishResult:
@@ -98,7 +105,7 @@ def publish_static(
         pending_links=source.pending_links,
     )
     try:
-        remote = listing.result()
+        remote = bucket.listing.result()
     except Exception as exc:
         raise explain(exc, s3, "listing the bucket") from exc
     plan = plan_uploads(files, remote, cache)
@@ -110,6 +117,25 @@ def publish_static(
     cache.keep_only({file.key for file in files})
     for file in plan.unchanged:
         cache.record(file.key, file.etag, remote[file.key].etag)
+
+    bytes_sent, failure = _upload(bucket.client, s3, plan, cache, settings)
+    cache.save(location)
+    if failure is not None:
+        raise failure
+    _finish_release(bucket.client, s3, [file.key for file in files], remote, settings)
+    return PublishResult(len(plan.uploads), len(plan.unchanged), bytes_sent)
+
+
+def _upload(
+    client: Any, s3: S3Config, plan: UploadPlan, cache: UploadCache, settings: UploadSettings
+) -> tuple[int, BuildError | None]:
+    """Send the planned uploads and record in the cache what S3 confirmed; also the bytes sent,
+    and the error to raise once the cache is saved, if any upload failed."""
+    if not plan.uploads:
+        return 0, None
+    # Imported only here: s3transfer takes 50 ms to import, and an unchanged redeploy sends
+    # nothing.
+    from herokuify_buildpack.upload import transfer
 
     def send(files: list[LocalFile]) -> transfer.TransferReport:
         return transfer.upload(
@@ -132,19 +158,19 @@ def publish_static(
     etags = {file.key: file.etag for file in plan.uploads}
     for key, remote_etag in report.confirmed.items():
         cache.record(key, etags[key], remote_etag)
-    cache.save(location)
+    if not report.failed:
+        return report.bytes_sent, None
 
-    if report.failed:
-        file, exc = report.failed[0]
-        failure = explain(exc, s3, f"uploading {file.name}")
-        kept = f" {len(held_back)} changed files were held back." if held_back else ""
-        raise BuildError(
-            f"{len(report.failed)} of {len(plan.uploads) - len(held_back)} uploads failed: "
-            f"{failure}{kept} Deploy again: uploads that succeeded are remembered, and only the "
-            "rest are sent."
-        ) from exc
-    _finish_release(client, s3, [file.key for file in files], remote, settings)
-    return PublishResult(len(plan.uploads), len(plan.unchanged), report.bytes_sent)
+    file, exc = report.failed[0]
+    cause = explain(exc, s3, f"uploading {file.name}")
+    kept = f" {len(held_back)} changed files were held back." if held_back else ""
+    failure = BuildError(
+        f"{len(report.failed)} of {len(plan.uploads) - len(held_back)} uploads failed: "
+        f"{cause}{kept} Deploy again: uploads that succeeded are remembered, and only the "
+        "rest are sent."
+    )
+    failure.__cause__ = exc
+    return report.bytes_sent, failure
 
 
 def _finish_release(

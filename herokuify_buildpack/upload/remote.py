@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -27,18 +30,18 @@ def list_prefix(client: Any, bucket: str, prefix: str) -> dict[str, RemoteObject
     return objects
 
 
-def start_listing(client: Any, bucket: str, prefix: str) -> Future[dict[str, RemoteObject]]:
-    """Lists in the background, so S3's answers arrive while Django starts and collects.
+def in_background(work: Callable[[], T]) -> Future[T]:
+    """Runs ``work`` in a thread, so S3's answers arrive while Django starts and collects.
 
     A daemon thread: a build that fails meanwhile exits at once instead of waiting for it.
     """
-    listing: Future[dict[str, RemoteObject]] = Future()
+    result: Future[T] = Future()
 
     def run() -> None:
         try:
-            listing.set_result(list_prefix(client, bucket, prefix))
+            result.set_result(work())
         except BaseException as exc:  # handed to whoever reads the result
-            listing.set_exception(exc)
+            result.set_exception(exc)
 
-    threading.Thread(target=run, name="herokuify-listing", daemon=True).start()
-    return listing
+    threading.Thread(target=run, name="herokuify-s3", daemon=True).start()
+    return result
