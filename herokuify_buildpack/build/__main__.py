@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -23,7 +24,16 @@ def main(argv: list[str] | None = None) -> int:
     compile_parser.add_argument(
         "--manage-py", default="", help="manage.py's path in BUILD_DIR, as bin/detect found it"
     )
+    compile_parser.add_argument(
+        "--lister-fd", type=int, required=True, help="where the list-bucket answers arrive"
+    )
+    lister_parser = commands.add_parser(
+        "list-bucket", help="check the bucket and list static/, answering in JSON lines"
+    )
+    lister_parser.add_argument("env_dir", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "list-bucket":
+        return list_bucket(args.env_dir)
 
     output.setup()
     missing = requirements.missing_lines()
@@ -34,10 +44,12 @@ def main(argv: list[str] | None = None) -> int:
 
     # Imported only now: it needs the packages checked above.
     from herokuify_buildpack.build.compile import BuildPaths, compile_app
+    from herokuify_buildpack.upload.lister import ListerAnswers
 
     paths = BuildPaths(args.build_dir.resolve(), args.cache_dir.resolve(), args.env_dir.resolve())
     try:
-        compile_app(paths, args.manage_py)
+        with open(args.lister_fd, "rb") as lister:
+            compile_app(paths, args.manage_py, ListerAnswers(lister))
     except BuildError as exc:
         output.error(f"herokuify: {exc}")
         return 1
@@ -49,9 +61,30 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def list_bucket(env_dir: Path) -> int:
+    """The process bin/compile starts first; see herokuify_buildpack.upload.lister."""
+    # A process of seconds at most, whose objects nearly all live to its end: botocore's
+    # start-up is a tenth faster without the collector.
+    gc.disable()
+    from herokuify_buildpack.build.configvars import read_env_dir
+    from herokuify_buildpack.config import ConfigError, S3Config
+    from herokuify_buildpack.upload import lister
+    from herokuify_buildpack.upload.options import UploadSettings
+
+    try:
+        config_vars = read_env_dir(env_dir)
+        s3 = S3Config.from_env(config_vars.values)
+        settings = UploadSettings.from_env(config_vars.values)
+    except (ConfigError, BuildError):
+        return 1  # the build's process reads the same config vars, and says what is wrong
+    lister.serve(s3, settings, sys.stdout)
+    return 0
+
+
 if __name__ == "__main__":
     exit_code = main()
-    # The build is over. Spare Python's collection at exit a walk over every object Django and
-    # boto3 made: a tenth of a second, a tenth of an unchanged redeploy's time.
-    gc.freeze()
-    sys.exit(exit_code)
+    # The build is over, and every file it wrote is closed. Skip the interpreter's teardown,
+    # which frees every object Django made, one by one: 30 ms of an unchanged redeploy's 600.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(exit_code)

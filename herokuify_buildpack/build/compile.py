@@ -14,12 +14,9 @@ from herokuify_buildpack.build.collect import collect, setup_django
 from herokuify_buildpack.build.configvars import ConfigVars, read_env_dir
 from herokuify_buildpack.config import STATIC_PREFIX, ConfigError, S3Config
 from herokuify_buildpack.errors import BuildError
-from herokuify_buildpack.upload.publish import (
-    PublishResult,
-    UploadSettings,
-    connect,
-    publish_static,
-)
+from herokuify_buildpack.upload.lister import ListerAnswers
+from herokuify_buildpack.upload.options import UploadSettings
+from herokuify_buildpack.upload.publish import PublishResult, publish_static
 
 
 @dataclass(frozen=True)
@@ -29,7 +26,8 @@ class BuildPaths:
     env_dir: Path
 
 
-def compile_app(paths: BuildPaths, manage_py: str) -> None:
+def compile_app(paths: BuildPaths, manage_py: str, lister: ListerAnswers) -> None:
+    """``lister``: the answers of the process bin/compile started to check and list the bucket."""
     started = time.monotonic()
     config_vars = read_env_dir(paths.env_dir)
     output.redact.add(config_vars.secret_values())
@@ -44,20 +42,19 @@ def compile_app(paths: BuildPaths, manage_py: str) -> None:
     upload_settings = UploadSettings.from_env(config_vars.values)
     where = _shown(app.root, paths.build_dir)
     output.info(f"Django app in {where}, settings {app.settings_module}")
-    bucket = connect(s3, upload_settings)
 
     settings_module = _prepare_settings_module(app, config_vars, paths.build_dir)
     _export_for_django(config_vars)
     setup_django(app, settings_module)
     _check_storage_applied(s3, settings_module)
-    bucket.checked.result()  # a wrong bucket or region stops the build before it collects
+    lister.bucket_checked()  # a wrong bucket or region stops the build before it collects
 
     output.step("Collecting static files locally")
     _explain_earlier_collectstatic(config_vars)
     collected, wait_for_links = collect(app, _verbosity(config_vars))
 
     output.step(f"Uploading static files to {s3.describe(STATIC_PREFIX)}")
-    result = publish_static(bucket, s3, collected, paths.cache_dir, upload_settings)
+    result = publish_static(lister, s3, collected, paths.cache_dir, upload_settings)
     wait_for_links()  # they are part of the slug
     output.step(_summary(result, s3, time.monotonic() - started))
 

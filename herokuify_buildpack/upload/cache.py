@@ -25,6 +25,7 @@ class UploadCache:
     def __init__(self, path: Path, entries: dict[str, tuple[str, str]]) -> None:
         self.path = path
         self.entries = entries
+        self._as_loaded = dict(entries)
 
     @classmethod
     def load(cls, cache_dir: Path, location: str) -> UploadCache:
@@ -51,9 +52,11 @@ class UploadCache:
         self.entries[key] = (local_etag, remote_etag)
 
     def save(self, location: str) -> None:
+        if self.entries == self._as_loaded:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = {"format": _FORMAT, "location": location, "entries": self.entries}
         # Write then rename, so a killed build leaves the old record or the new one, never half.
         with tempfile.NamedTemporaryFile("w", dir=self.path.parent, delete=False) as temp:
-            json.dump(data, temp)
+            temp.write(json.dumps(data))  # json.dump encodes in Python, json.dumps in C
         os.replace(temp.name, self.path)

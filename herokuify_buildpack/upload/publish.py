@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from concurrent.futures import Future
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,15 +13,11 @@ from herokuify_buildpack.config import STATIC_PREFIX, S3Config
 from herokuify_buildpack.errors import BuildError
 from herokuify_buildpack.upload import releases
 from herokuify_buildpack.upload.cache import UploadCache
+from herokuify_buildpack.upload.lister import ListerAnswers
 from herokuify_buildpack.upload.localfiles import EtagOf, LocalFile, scan
+from herokuify_buildpack.upload.options import UploadSettings
 from herokuify_buildpack.upload.plan import UploadPlan, plan_uploads
-from herokuify_buildpack.upload.remote import RemoteObject, in_background, list_prefix
-from herokuify_buildpack.upload.s3client import check_bucket, explain, make_client
-
-DEFAULT_CONCURRENCY = 32
-DEFAULT_MAX_AGE = 300
-DEFAULT_KEEP_RELEASES = 3
-DEFAULT_READ_TIMEOUT = 30  # seconds S3 may stay silent before a request is retried
+from herokuify_buildpack.upload.remote import RemoteObject
 
 
 @dataclass(frozen=True)
@@ -37,61 +33,20 @@ class StaticSource:
 
 
 @dataclass(frozen=True)
-class UploadSettings:
-    """The config vars that tune the upload, read and checked once, before the build's work."""
-
-    concurrency: int
-    read_timeout: int
-    max_age: int
-    prune: bool
-    keep_releases: int
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> UploadSettings:
-        return cls(
-            concurrency=_positive_int(env, "HEROKUIFY_UPLOAD_CONCURRENCY", DEFAULT_CONCURRENCY),
-            read_timeout=_positive_int(env, "HEROKUIFY_S3_READ_TIMEOUT", DEFAULT_READ_TIMEOUT),
-            max_age=_positive_int(env, "HEROKUIFY_STATIC_MAX_AGE", DEFAULT_MAX_AGE),
-            prune=env.get("HEROKUIFY_PRUNE", "") == "1",
-            keep_releases=_positive_int(env, "HEROKUIFY_KEEP_RELEASES", DEFAULT_KEEP_RELEASES),
-        )
-
-
-@dataclass(frozen=True)
 class PublishResult:
     uploaded: int
     unchanged: int
     bytes_uploaded: int
 
 
-@dataclass(frozen=True)
-class Bucket:
-    """A client for the bucket, and the answers to the two requests sent as soon as it exists."""
-
-    client: Any
-    checked: Future[None]  # raises if the bucket is missing, unreachable or in another region
-    listing: Future[dict[str, RemoteObject]]  # what static/ holds
-
-
-def connect(s3: S3Config, settings: UploadSettings) -> Bucket:
-    """Check the bucket and list static/ in the background, while Django starts and collects.
-
-    Both requests go out at once; the build reads their answers when it needs them.
-    """
-    client = make_client(s3, settings.concurrency, settings.read_timeout)
-    listing = in_background(lambda: list_prefix(client, s3.bucket, STATIC_PREFIX))
-    checked = in_background(lambda: check_bucket(client, s3))
-    return Bucket(client, checked, listing)
-
-
 def publish_static(
-    bucket: Bucket,
+    answers: ListerAnswers,
     s3: S3Config,
     source: StaticSource,
     cache_dir: Path,
     settings: UploadSettings,
 ) -> PublishResult:
-    """Upload what the listing (from connect) shows missing or different."""
+    """Upload what the lister's listing shows missing or different."""
     location = f"{s3.endpoint_url or 's3'}/{s3.bucket}/{STATIC_PREFIX}"
     cache = UploadCache.load(cache_dir, location)
 
@@ -104,10 +59,7 @@ def publish_static(
         etag_of=source.etag_of,
         pending_links=source.pending_links,
     )
-    try:
-        remote = bucket.listing.result()
-    except Exception as exc:
-        raise explain(exc, s3, "listing the bucket") from exc
+    remote = answers.listing()
     plan = plan_uploads(files, remote, cache)
     output.info(
         f"{len(files)} files: {len(plan.new)} new, {len(plan.changed)} changed, "
@@ -118,16 +70,34 @@ def publish_static(
     for file in plan.unchanged:
         cache.record(file.key, file.etag, remote[file.key].etag)
 
-    bytes_sent, failure = _upload(bucket.client, s3, plan, cache, settings)
+    client = _client_when_needed(s3, settings)
+    bytes_sent, failure = _upload(client, s3, plan, cache, settings)
     cache.save(location)
     if failure is not None:
         raise failure
-    _finish_release(bucket.client, s3, [file.key for file in files], remote, settings)
+    _finish_release(client, s3, [file.key for file in files], remote, settings)
     return PublishResult(len(plan.uploads), len(plan.unchanged), bytes_sent)
 
 
+def _client_when_needed(s3: S3Config, settings: UploadSettings) -> Callable[[], Any]:
+    """The build's own S3 client, made on first use: botocore takes a tenth of a second to
+    import and set up, and a redeploy that uploads nothing never sends a request itself."""
+
+    @functools.cache
+    def client() -> Any:
+        from herokuify_buildpack.upload.s3client import make_client
+
+        return make_client(s3, settings.concurrency, settings.read_timeout)
+
+    return client
+
+
 def _upload(
-    client: Any, s3: S3Config, plan: UploadPlan, cache: UploadCache, settings: UploadSettings
+    client: Callable[[], Any],
+    s3: S3Config,
+    plan: UploadPlan,
+    cache: UploadCache,
+    settings: UploadSettings,
 ) -> tuple[int, BuildError | None]:
     """Send the planned uploads and record in the cache what S3 confirmed; also the bytes sent,
     and the error to raise once the cache is saved, if any upload failed."""
@@ -139,7 +109,7 @@ def _upload(
 
     def send(files: list[LocalFile]) -> transfer.TransferReport:
         return transfer.upload(
-            client,
+            client(),
             s3.bucket,
             files,
             acl=s3.static_acl,
@@ -161,6 +131,8 @@ def _upload(
     if not report.failed:
         return report.bytes_sent, None
 
+    from herokuify_buildpack.upload.s3client import explain
+
     file, exc = report.failed[0]
     cause = explain(exc, s3, f"uploading {file.name}")
     kept = f" {len(held_back)} changed files were held back." if held_back else ""
@@ -174,7 +146,7 @@ def _upload(
 
 
 def _finish_release(
-    client: Any,
+    client: Callable[[], Any],
     s3: S3Config,
     keys: list[str],
     remote: dict[str, RemoteObject],
@@ -182,25 +154,19 @@ def _finish_release(
 ) -> None:
     """Record this release's keys, then prune old assets if the app opted in."""
     try:
-        if releases.record_release(client, s3.bucket, STATIC_PREFIX, keys, remote):
+        if not releases.is_recorded(STATIC_PREFIX, keys, remote):
+            releases.record_release(client(), s3.bucket, STATIC_PREFIX, keys)
             output.info("Recorded this release's files, for pruning later")
         if not settings.prune:
             return
         keep = settings.keep_releases
-        pruned = releases.prune(client, s3.bucket, STATIC_PREFIX, remote, keys, keep)
+        pruned = releases.prune(client(), s3.bucket, STATIC_PREFIX, remote, keys, keep)
     except Exception as exc:
+        from herokuify_buildpack.upload.s3client import explain
+
         raise explain(exc, s3, "recording the release") from exc
     output.info(
         f"Pruned {pruned.deleted} objects that none of the last {keep} releases use"
         if pruned.kept_releases >= keep
         else f"Pruning waits for {keep} recorded releases; {pruned.kept_releases} so far"
     )
-
-
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
-    value = env.get(name, "").strip()
-    if not value:
-        return default
-    if not value.isdigit() or int(value) < 1:
-        raise BuildError(f"{name} must be a whole number above 0, not {value!r}")
-    return int(value)

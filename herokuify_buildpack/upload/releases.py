@@ -36,23 +36,22 @@ def release_digest(keys: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:16]
 
 
-def record_release(
-    client: Any, bucket: str, prefix: str, keys: Iterable[str], remote: dict[str, RemoteObject]
-) -> bool:
-    """Store this release's keys unless the newest record already lists exactly these."""
-    ordered = sorted(keys)
-    digest = release_digest(ordered)
+def is_recorded(prefix: str, keys: Iterable[str], remote: dict[str, RemoteObject]) -> bool:
+    """Whether the newest release record lists exactly these keys."""
     records = _record_keys(remote, prefix)
-    if records and records[-1].endswith(f"-{digest}.json"):
-        return False
+    return bool(records) and records[-1].endswith(f"-{release_digest(keys)}.json")
+
+
+def record_release(client: Any, bucket: str, prefix: str, keys: Iterable[str]) -> None:
+    """Store this release's keys, under a name that sorts after every earlier record."""
+    ordered = sorted(keys)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     client.put_object(
         Bucket=bucket,
-        Key=f"{records_prefix(prefix)}{stamp}-{digest}.json",
+        Key=f"{records_prefix(prefix)}{stamp}-{release_digest(ordered)}.json",
         Body=json.dumps({"keys": ordered}).encode(),
         ContentType="application/json",
     )
-    return True
 
 
 def prune(

@@ -3,7 +3,7 @@
 import pytest
 
 from herokuify_buildpack.errors import BuildError
-from herokuify_buildpack.upload.publish import UploadSettings
+from herokuify_buildpack.upload.options import UploadSettings
 
 
 def test_defaults():

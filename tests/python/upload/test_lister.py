@@ -1,0 +1,61 @@
+"""The lister's two answers: written by serve() against the real moto server, read by the build.
+
+bin/compile runs the lister as a process of its own; the end-to-end tests cover that. Here both
+ends of its pipe run in this process, so each kind of answer can be checked on its own.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from herokuify_buildpack.config import S3Config
+from herokuify_buildpack.errors import BuildError
+from herokuify_buildpack.upload.lister import ListerAnswers, serve
+from herokuify_buildpack.upload.options import UploadSettings
+from herokuify_buildpack.upload.remote import list_prefix
+
+
+def answers_of(config_vars: dict[str, str]) -> ListerAnswers:
+    sent = io.StringIO()
+    serve(S3Config.from_env(config_vars), UploadSettings.from_env({}), sent)
+    return ListerAnswers(io.BytesIO(sent.getvalue().encode()))
+
+
+def answers_from(*lines: dict[str, object]) -> ListerAnswers:
+    return ListerAnswers(io.BytesIO(b"".join(json.dumps(line).encode() + b"\n" for line in lines)))
+
+
+def test_the_listing_arrives_as_listed(s3_client, bucket, config_vars):
+    for index in range(3):
+        s3_client.put_object(Bucket=bucket, Key=f"static/file-{index}.css", Body=b"x" * index)
+    s3_client.put_object(Bucket=bucket, Key="media/not-listed.png", Body=b"media")
+
+    answers = answers_of(config_vars)
+    answers.bucket_checked()  # no error
+    assert answers.listing() == list_prefix(s3_client, bucket, "static")
+    assert sorted(answers.listing()) == [f"static/file-{index}.css" for index in range(3)]
+
+
+def test_a_missing_bucket_is_the_first_answer(config_vars):
+    answers = answers_of({**config_vars, "AWS_STORAGE_BUCKET_NAME": "no-such-bucket-here"})
+    with pytest.raises(BuildError, match="bucket no-such-bucket-here does not exist"):
+        answers.bucket_checked()
+    with pytest.raises(BuildError, match="bucket no-such-bucket-here does not exist"):
+        answers.listing()
+
+
+def test_a_failure_in_the_lister_is_reported_with_its_traceback():
+    answers = answers_from({"ok": None}, {"bug": "Traceback (most recent call last):\n  boom"})
+    answers.bucket_checked()
+    with pytest.raises(RuntimeError, match="the listing process failed:\nTraceback"):
+        answers.listing()
+
+
+def test_a_lister_that_ends_without_answering_is_reported():
+    answers = answers_from({"ok": None})
+    answers.bucket_checked()
+    with pytest.raises(RuntimeError, match="ended without answering"):
+        answers.listing()
