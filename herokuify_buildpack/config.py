@@ -78,6 +78,10 @@ class S3Config:
         scheme, host = public_host(self.bucket, self.region, self.endpoint_url, self.custom_domain)
         return f"{scheme}://{host}/{prefix}/"
 
+    def location(self, prefix: str) -> str:
+        """Names the store, bucket and prefix: each has its own files in the build cache."""
+        return f"{self.endpoint_url or 's3'}/{self.bucket}/{prefix}"
+
     def describe(self, prefix: str) -> str:
         """Where files go, for humans: never includes credentials."""
         return f"s3://{self.bucket}/{prefix}/"

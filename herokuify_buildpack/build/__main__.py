@@ -30,10 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     lister_parser = commands.add_parser(
         "list-bucket", help="check the bucket and list static/, answering in JSON lines"
     )
+    lister_parser.add_argument("cache_dir", type=Path)
     lister_parser.add_argument("env_dir", type=Path)
     args = parser.parse_args(argv)
     if args.command == "list-bucket":
-        return list_bucket(args.env_dir)
+        return list_bucket(args.cache_dir, args.env_dir)
 
     output.setup()
     missing = requirements.missing_lines()
@@ -61,14 +62,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def list_bucket(env_dir: Path) -> int:
+def list_bucket(cache_dir: Path, env_dir: Path) -> int:
     """The process bin/compile starts first; see herokuify_buildpack.upload.lister."""
     # A process of seconds at most, whose objects nearly all live to its end: botocore's
     # start-up is a tenth faster without the collector.
     gc.disable()
     from herokuify_buildpack.build.configvars import read_env_dir
-    from herokuify_buildpack.config import ConfigError, S3Config
+    from herokuify_buildpack.config import STATIC_PREFIX, ConfigError, S3Config
     from herokuify_buildpack.upload import lister
+    from herokuify_buildpack.upload.cuts import ListingCuts
     from herokuify_buildpack.upload.options import UploadSettings
 
     try:
@@ -77,7 +79,8 @@ def list_bucket(env_dir: Path) -> int:
         settings = UploadSettings.from_env(config_vars.values)
     except (ConfigError, BuildError):
         return 1  # the build's process reads the same config vars, and says what is wrong
-    lister.serve(s3, settings, sys.stdout)
+    cuts = ListingCuts.load(cache_dir, s3.location(STATIC_PREFIX))
+    lister.serve(s3, settings, cuts, sys.stdout)
     return 0
 
 

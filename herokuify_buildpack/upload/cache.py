@@ -8,13 +8,11 @@ different ETag, or no object at all, and the file is uploaded again.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Collection
 from pathlib import Path
 
+from herokuify_buildpack.upload.cachefiles import cache_file, write_atomically
 from herokuify_buildpack.upload.localfiles import LocalFile
 from herokuify_buildpack.upload.remote import RemoteObject
 
@@ -30,8 +28,7 @@ class UploadCache:
     @classmethod
     def load(cls, cache_dir: Path, location: str) -> UploadCache:
         """``location`` names the store, bucket and prefix: each has its own record."""
-        name = hashlib.sha256(location.encode()).hexdigest()[:16]
-        path = cache_dir / "herokuify" / f"uploads-{name}.json"
+        path = cache_file(cache_dir, "uploads", location)
         try:
             data = json.loads(path.read_text())
             if data.get("format") != _FORMAT or data.get("location") != location:
@@ -54,9 +51,5 @@ class UploadCache:
     def save(self, location: str) -> None:
         if self.entries == self._as_loaded:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         data = {"format": _FORMAT, "location": location, "entries": self.entries}
-        # Write then rename, so a killed build leaves the old record or the new one, never half.
-        with tempfile.NamedTemporaryFile("w", dir=self.path.parent, delete=False) as temp:
-            temp.write(json.dumps(data))  # json.dump encodes in Python, json.dumps in C
-        os.replace(temp.name, self.path)
+        write_atomically(self.path, json.dumps(data))

@@ -22,6 +22,7 @@ from typing import Any, BinaryIO, TextIO
 
 from herokuify_buildpack.config import STATIC_PREFIX, S3Config
 from herokuify_buildpack.errors import BuildError
+from herokuify_buildpack.upload.cuts import ListingCuts
 from herokuify_buildpack.upload.options import UploadSettings
 from herokuify_buildpack.upload.remote import RemoteObject, in_background, list_prefix
 
@@ -57,14 +58,18 @@ class ListerAnswers:
         return answer["ok"]
 
 
-def serve(s3: S3Config, settings: UploadSettings, out: TextIO) -> None:
-    """The lister's side: check the bucket and list static/, both at once, and send the answers."""
+def serve(s3: S3Config, settings: UploadSettings, cuts: ListingCuts, out: TextIO) -> None:
+    """The lister's side: check the bucket and list static/, both at once, and send the answers.
+
+    ``cuts``: where the last build's listing says to cut this one (see cuts.py)."""
     try:
         # botocore is imported only here, inside the try: a failure is reported, not lost.
         from herokuify_buildpack.upload.s3client import check_bucket, make_client
 
         client = make_client(s3, settings.concurrency, settings.read_timeout)
-        listing = in_background(lambda: list_prefix(client, s3.bucket, STATIC_PREFIX))
+        listing = in_background(
+            lambda: list_prefix(client, s3.bucket, STATIC_PREFIX, cuts, settings.concurrency)
+        )
         _send(out, _outcome(lambda: check_bucket(client, s3), s3, "checking the bucket"))
         _send(out, _outcome(lambda: _encoded(listing.result()), s3, "listing the bucket"))
     except Exception:

@@ -13,6 +13,7 @@ from herokuify_buildpack.config import STATIC_PREFIX, S3Config
 from herokuify_buildpack.errors import BuildError
 from herokuify_buildpack.upload import releases
 from herokuify_buildpack.upload.cache import UploadCache
+from herokuify_buildpack.upload.cuts import ListingCuts
 from herokuify_buildpack.upload.lister import ListerAnswers
 from herokuify_buildpack.upload.localfiles import EtagOf, LocalFile, scan
 from herokuify_buildpack.upload.options import UploadSettings
@@ -47,7 +48,7 @@ def publish_static(
     settings: UploadSettings,
 ) -> PublishResult:
     """Upload what the lister's listing shows missing or different."""
-    location = f"{s3.endpoint_url or 's3'}/{s3.bucket}/{STATIC_PREFIX}"
+    location = s3.location(STATIC_PREFIX)
     cache = UploadCache.load(cache_dir, location)
 
     files = scan(
@@ -76,6 +77,8 @@ def publish_static(
     if failure is not None:
         raise failure
     _finish_release(client, s3, [file.key for file in files], remote, settings)
+    # What the bucket now holds, near enough: pruned objects only make a range a little short.
+    ListingCuts.of(remote.keys() | {file.key for file in files}).save(cache_dir, location)
     return PublishResult(len(plan.uploads), len(plan.unchanged), bytes_sent)
 
 

@@ -1,13 +1,16 @@
-"""What the bucket holds under a prefix: one ListObjectsV2 request per 1,000 keys."""
+"""What the bucket holds under a prefix: one ListObjectsV2 request per 1,000 keys, sent at once
+where the last build's listing shows where to cut (see cuts.py)."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
+
+from herokuify_buildpack.upload.cuts import MAX_KEYS, NO_CUTS, ListingCuts
 
 T = TypeVar("T")
 
@@ -19,15 +22,51 @@ class RemoteObject:
     last_modified: datetime
 
 
-def list_prefix(client: Any, bucket: str, prefix: str) -> dict[str, RemoteObject]:
+def list_prefix(
+    client: Any,
+    bucket: str,
+    prefix: str,
+    cuts: ListingCuts = NO_CUTS,
+    concurrency: int = 8,
+) -> dict[str, RemoteObject]:
+    """Every object under ``prefix/``: one range per cut, each listed by its own thread."""
+    firsts: list[str | None] = [None, *cuts.keys]
+    lasts: list[str | None] = [*cuts.keys, None]
+    # Room for a few objects added since the cuts were made; more take another request.
+    page_size = min(MAX_KEYS, cuts.range_size + 32) if cuts.keys else MAX_KEYS
+
+    def list_range(index: int) -> dict[str, RemoteObject]:
+        return _list_range(client, bucket, f"{prefix}/", firsts[index], lasts[index], page_size)
+
+    if not cuts.keys:
+        return list_range(0)
     objects: dict[str, RemoteObject] = {}
-    paginator = client.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix=f"{prefix}/"):
-        for item in page.get("Contents", []):
+    with ThreadPoolExecutor(min(len(firsts), concurrency)) as pool:
+        for part in pool.map(list_range, range(len(firsts))):
+            objects.update(part)
+    return objects
+
+
+def _list_range(
+    client: Any, bucket: str, prefix: str, after: str | None, last: str | None, page_size: int
+) -> dict[str, RemoteObject]:
+    """The objects whose keys come after ``after`` and up to ``last`` (None: no bound)."""
+    objects: dict[str, RemoteObject] = {}
+    while True:
+        request = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": page_size}
+        if after is not None:
+            request["StartAfter"] = after
+        page = client.list_objects_v2(**request)
+        contents = page.get("Contents", [])
+        for item in contents:
+            if last is not None and item["Key"] > last:
+                return objects  # the next range's
             objects[item["Key"]] = RemoteObject(
                 etag=item["ETag"].strip('"'), size=item["Size"], last_modified=item["LastModified"]
             )
-    return objects
+        if not page.get("IsTruncated") or not contents:
+            return objects
+        after = contents[-1]["Key"]
 
 
 def in_background(work: Callable[[], T]) -> Future[T]:

@@ -13,6 +13,7 @@ import pytest
 
 from herokuify_buildpack.config import S3Config
 from herokuify_buildpack.errors import BuildError
+from herokuify_buildpack.upload.cuts import NO_CUTS
 from herokuify_buildpack.upload.lister import ListerAnswers, serve
 from herokuify_buildpack.upload.options import UploadSettings
 from herokuify_buildpack.upload.remote import list_prefix
@@ -20,7 +21,7 @@ from herokuify_buildpack.upload.remote import list_prefix
 
 def answers_of(config_vars: dict[str, str]) -> ListerAnswers:
     sent = io.StringIO()
-    serve(S3Config.from_env(config_vars), UploadSettings.from_env({}), sent)
+    serve(S3Config.from_env(config_vars), UploadSettings.from_env({}), NO_CUTS, sent)
     return ListerAnswers(io.BytesIO(sent.getvalue().encode()))
 
 

@@ -1,0 +1,59 @@
+"""Where to cut the next build's listing of static/, so that its requests go out at once.
+
+A listing request returns at most 1,000 keys and says where the next one starts, so a plain
+listing waits for each answer before it asks again: 21 round trips at 20,000 keys. The keys of
+the last listing cut the key space into ranges of at most 1,000 keys each; each range starts at
+a key it already knows, so all its requests go out together, and the listing takes about one
+round trip. The cuts are kept in CACHE_DIR. A stale cut costs time, never a key: a range that
+grew since is fetched to its end with further requests.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from herokuify_buildpack.upload.cachefiles import cache_file, write_atomically
+
+MAX_KEYS = 1000  # the most keys one listing request returns
+
+
+@dataclass(frozen=True)
+class ListingCuts:
+    # Sorted keys: range i holds the keys after keys[i - 1] up to keys[i], both ends open at
+    # the first and last range.
+    keys: tuple[str, ...] = ()
+    range_size: int = MAX_KEYS  # the most keys any range held when cut
+
+    @classmethod
+    def of(cls, keys: Iterable[str], per_range: int = MAX_KEYS) -> ListingCuts:
+        """Cuts making ranges of near-equal size, as few as hold ``per_range`` keys each."""
+        ordered = sorted(set(keys))
+        ranges = max(1, -(-len(ordered) // per_range))
+        cut_at = tuple(ordered[len(ordered) * index // ranges - 1] for index in range(1, ranges))
+        return cls(cut_at, max(1, -(-len(ordered) // ranges)))
+
+    @classmethod
+    def load(cls, cache_dir: Path, location: str) -> ListingCuts:
+        try:
+            data = json.loads(cache_file(cache_dir, "listing-cuts", location).read_text())
+            keys, range_size = tuple(data["keys"]), data["range_size"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return cls()  # a missing or damaged file: list in one range, as a first deploy does
+        well_formed = (
+            all(isinstance(key, str) for key in keys)
+            and list(keys) == sorted(set(keys))
+            and isinstance(range_size, int)
+            and 0 < range_size <= MAX_KEYS
+        )
+        return cls(keys, range_size) if well_formed else cls()
+
+    def save(self, cache_dir: Path, location: str) -> None:
+        path = cache_file(cache_dir, "listing-cuts", location)
+        if ListingCuts.load(cache_dir, location) != self:
+            write_atomically(path, json.dumps({"keys": self.keys, "range_size": self.range_size}))
+
+
+NO_CUTS = ListingCuts()  # one range: a plain listing
