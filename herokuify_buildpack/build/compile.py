@@ -47,7 +47,7 @@ def compile_app(paths: BuildPaths, manage_py: str, lister: ListerAnswers) -> Non
     _export_for_django(config_vars)
     setup_django(app, settings_module)
     _check_storage_applied(s3, settings_module)
-    lister.bucket_checked()  # a wrong bucket or region stops the build before it collects
+    lister.bucket_check_so_far()
 
     output.step("Collecting static files locally")
     _explain_earlier_collectstatic(config_vars)

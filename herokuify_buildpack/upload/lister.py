@@ -15,8 +15,10 @@ bin/compile runs it as ``herokuify_buildpack.build list-bucket ENV_DIR``, from t
 from __future__ import annotations
 
 import json
+import threading
 import traceback
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import datetime
 from typing import Any, BinaryIO, TextIO
 
@@ -28,34 +30,49 @@ from herokuify_buildpack.upload.remote import RemoteObject, in_background, list_
 
 
 class ListerAnswers:
-    """The build's end of the pipe. Each answer is read when the build first needs it."""
+    """The build's end of the pipe, read by a thread as the answers come."""
 
     def __init__(self, stream: BinaryIO) -> None:
-        self._stream = stream
-        self._answers: list[dict[str, Any]] = []
+        self._check: Future[dict[str, Any]] = Future()
+        self._listing: Future[dict[str, Any]] = Future()
+        threading.Thread(
+            target=self._read, args=(stream,), name="herokuify-answers", daemon=True
+        ).start()
 
-    def bucket_checked(self) -> None:
-        """Raises BuildError if the bucket is missing, unreachable or in another region."""
-        self._answer(0)
+    def bucket_check_so_far(self) -> None:
+        """Raises the bucket check's error if its answer has come; waits for nothing.
+
+        S3 answers the check in one round trip, long before Django has started, so a missing
+        bucket or a wrong region stops the build before it collects. A store slower than that
+        only delays the error to the listing (read before any upload), never the build."""
+        if self._check.done():
+            _unpacked(self._check.result())
 
     def listing(self) -> dict[str, RemoteObject]:
+        """What static/ holds; raises the bucket check's error first, if there was one."""
+        _unpacked(self._check.result())
         return {
             key: RemoteObject(etag, size, datetime.fromisoformat(last_modified))
-            for key, (etag, size, last_modified) in self._answer(1).items()
+            for key, (etag, size, last_modified) in _unpacked(self._listing.result()).items()
         }
 
-    def _answer(self, index: int) -> Any:
-        while len(self._answers) <= index:
-            line = self._stream.readline()
-            if not line:
-                raise RuntimeError("the listing process ended without answering")
-            self._answers.append(json.loads(line))
-        answer = self._answers[index]
-        if "error" in answer:
-            raise BuildError(answer["error"])
-        if "bug" in answer:
-            raise RuntimeError(f"the listing process failed:\n{answer['bug']}")
-        return answer["ok"]
+    def _read(self, stream: BinaryIO) -> None:
+        for answer in (self._check, self._listing):
+            try:
+                line = stream.readline()
+                if not line:
+                    raise RuntimeError("the listing process ended without answering")
+                answer.set_result(json.loads(line))
+            except Exception as exc:
+                answer.set_exception(exc)
+
+
+def _unpacked(answer: dict[str, Any]) -> Any:
+    if "error" in answer:
+        raise BuildError(answer["error"])
+    if "bug" in answer:
+        raise RuntimeError(f"the listing process failed:\n{answer['bug']}")
+    return answer["ok"]
 
 
 def serve(s3: S3Config, settings: UploadSettings, cuts: ListingCuts, out: TextIO) -> None:
@@ -67,10 +84,13 @@ def serve(s3: S3Config, settings: UploadSettings, cuts: ListingCuts, out: TextIO
         from herokuify_buildpack.upload.s3client import check_bucket, make_client
 
         client = make_client(s3, settings.concurrency, settings.read_timeout)
+        # The check goes out first: the build waits for its answer before it collects, and a
+        # server busy with the listing's pages would otherwise answer it last.
+        checked = in_background(lambda: check_bucket(client, s3))
         listing = in_background(
             lambda: list_prefix(client, s3.bucket, STATIC_PREFIX, cuts, settings.concurrency)
         )
-        _send(out, _outcome(lambda: check_bucket(client, s3), s3, "checking the bucket"))
+        _send(out, _outcome(checked.result, s3, "checking the bucket"))
         _send(out, _outcome(lambda: _encoded(listing.result()), s3, "listing the bucket"))
     except Exception:
         _send(out, {"bug": traceback.format_exc()})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 
 import pytest
 
@@ -35,28 +36,35 @@ def test_the_listing_arrives_as_listed(s3_client, bucket, config_vars):
     s3_client.put_object(Bucket=bucket, Key="media/not-listed.png", Body=b"media")
 
     answers = answers_of(config_vars)
-    answers.bucket_checked()  # no error
     assert answers.listing() == list_prefix(s3_client, bucket, "static")
     assert sorted(answers.listing()) == [f"static/file-{index}.css" for index in range(3)]
 
 
 def test_a_missing_bucket_is_the_first_answer(config_vars):
     answers = answers_of({**config_vars, "AWS_STORAGE_BUCKET_NAME": "no-such-bucket-here"})
-    with pytest.raises(BuildError, match="bucket no-such-bucket-here does not exist"):
-        answers.bucket_checked()
-    with pytest.raises(BuildError, match="bucket no-such-bucket-here does not exist"):
+    for read in (answers.listing, answers.bucket_check_so_far):  # the second once it has come
+        with pytest.raises(BuildError, match="bucket no-such-bucket-here does not exist"):
+            read()
+
+
+def test_the_early_check_waits_for_nothing():
+    """Before collecting, the build looks at the check only if it has come."""
+    read_end, write_end = os.pipe()
+    answers = ListerAnswers(os.fdopen(read_end, "rb"))
+    answers.bucket_check_so_far()  # nothing has come: no wait, no error
+    os.write(write_end, json.dumps({"error": "bucket b does not exist"}).encode() + b"\n")
+    os.close(write_end)
+    with pytest.raises(BuildError, match="bucket b does not exist"):
         answers.listing()
 
 
 def test_a_failure_in_the_lister_is_reported_with_its_traceback():
     answers = answers_from({"ok": None}, {"bug": "Traceback (most recent call last):\n  boom"})
-    answers.bucket_checked()
     with pytest.raises(RuntimeError, match="the listing process failed:\nTraceback"):
         answers.listing()
 
 
 def test_a_lister_that_ends_without_answering_is_reported():
     answers = answers_from({"ok": None})
-    answers.bucket_checked()
     with pytest.raises(RuntimeError, match="ended without answering"):
         answers.listing()
