@@ -1,4 +1,5 @@
-"""Entry point of the build: ``python -m herokuify_buildpack.build compile BUILD CACHE ENV``."""
+"""Entry points of the build: ``python -m herokuify_buildpack.build compile BUILD CACHE ENV``,
+and ``list-bucket CACHE ENV`` for the lister process that bin/compile starts first."""
 
 from __future__ import annotations
 
@@ -48,9 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     from herokuify_buildpack.upload.lister import ListerAnswers
 
     paths = BuildPaths(args.build_dir.resolve(), args.cache_dir.resolve(), args.env_dir.resolve())
+    # Left open to the end: when a build fails early, a thread may still be reading it.
+    lister = ListerAnswers(open(args.lister_fd, "rb"))  # noqa: SIM115
     try:
-        with open(args.lister_fd, "rb") as lister:
-            compile_app(paths, args.manage_py, ListerAnswers(lister))
+        compile_app(paths, args.manage_py, lister)
     except BuildError as exc:
         output.error(f"herokuify: {exc}")
         return 1
@@ -87,7 +89,8 @@ def list_bucket(cache_dir: Path, env_dir: Path) -> int:
 if __name__ == "__main__":
     exit_code = main()
     # The build is over, and every file it wrote is closed. Skip the interpreter's teardown,
-    # which frees every object Django made, one by one: 30 ms of an unchanged redeploy's 600.
+    # which frees every object Django made, one by one: about 30 ms, a twentieth of an
+    # unchanged redeploy.
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(exit_code)

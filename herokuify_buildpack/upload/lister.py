@@ -6,10 +6,11 @@ descriptor: the requests go out while the build's Python is still starting. The 
 then needs no S3 client at all unless it uploads, records a release or prunes.
 
 The answers are two lines of JSON, each sent as soon as it is known: the bucket check's, which
-the build reads before it collects, then the listing, which it reads once STATIC_ROOT is
+the build looks at before it collects, then the listing, which it reads once STATIC_ROOT is
 scanned. Each line is {"ok": ...}, {"error": "what to tell the user"} or {"bug": "a traceback"}.
 
-bin/compile runs it as ``herokuify_buildpack.build list-bucket ENV_DIR``, from the buildpack.
+bin/compile runs it as ``herokuify_buildpack.build list-bucket CACHE_DIR ENV_DIR``, from the
+buildpack's own copy of this package.
 """
 
 from __future__ import annotations
@@ -84,8 +85,8 @@ def serve(s3: S3Config, settings: UploadSettings, cuts: ListingCuts, out: TextIO
         from herokuify_buildpack.upload.s3client import check_bucket, make_client
 
         client = make_client(s3, settings.concurrency, settings.read_timeout)
-        # The check goes out first: the build waits for its answer before it collects, and a
-        # server busy with the listing's pages would otherwise answer it last.
+        # The check goes out first, so that its answer comes before the build collects: a
+        # server busy with the listing's ranges could otherwise answer it last.
         checked = in_background(lambda: check_bucket(client, s3))
         listing = in_background(
             lambda: list_prefix(client, s3.bucket, STATIC_PREFIX, cuts, settings.concurrency)
