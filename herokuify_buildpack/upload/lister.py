@@ -21,13 +21,15 @@ import traceback
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime
-from typing import Any, BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO, TypeVar
 
 from herokuify_buildpack.config import STATIC_PREFIX, S3Config
 from herokuify_buildpack.errors import BuildError
 from herokuify_buildpack.upload.cuts import ListingCuts
 from herokuify_buildpack.upload.options import UploadSettings
-from herokuify_buildpack.upload.remote import RemoteObject, in_background, list_prefix
+from herokuify_buildpack.upload.remote import RemoteObject, list_prefix
+
+T = TypeVar("T")
 
 
 class ListerAnswers:
@@ -87,8 +89,8 @@ def serve(s3: S3Config, settings: UploadSettings, cuts: ListingCuts, out: TextIO
         client = make_client(s3, settings.concurrency, settings.read_timeout)
         # The check goes out first, so that its answer comes before the build collects: a
         # server busy with the listing's ranges could otherwise answer it last.
-        checked = in_background(lambda: check_bucket(client, s3))
-        listing = in_background(
+        checked = _in_background(lambda: check_bucket(client, s3))
+        listing = _in_background(
             lambda: list_prefix(client, s3.bucket, STATIC_PREFIX, cuts, settings.concurrency)
         )
         _send(out, _outcome(checked.result, s3, "checking the bucket"))
@@ -120,3 +122,18 @@ def _encoded(objects: dict[str, RemoteObject]) -> dict[str, list[Any]]:
 def _send(out: TextIO, answer: dict[str, Any]) -> None:
     out.write(json.dumps(answer) + "\n")
     out.flush()
+
+
+def _in_background(work: Callable[[], T]) -> Future[T]:
+    """Runs ``work`` in a daemon thread: when the build has ended and an answer finds no
+    reader, the lister exits at once instead of waiting for its requests."""
+    result: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            result.set_result(work())
+        except BaseException as exc:  # handed to whoever reads the result
+            result.set_exception(exc)
+
+    threading.Thread(target=run, name="herokuify-s3", daemon=True).start()
+    return result

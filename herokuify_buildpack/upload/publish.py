@@ -72,10 +72,10 @@ def publish_static(
         cache.record(file.key, file.etag, remote[file.key].etag)
 
     client = _client_when_needed(s3, settings)
-    bytes_sent, failure = _upload(client, s3, plan, cache, settings)
-    cache.save(location)
-    if failure is not None:
-        raise failure
+    try:
+        bytes_sent = _upload(client, s3, plan, cache, settings)
+    finally:
+        cache.save(location)  # what S3 confirmed, also when some uploads failed
     _finish_release(client, s3, [file.key for file in files], remote, settings)
     # What the bucket now holds, near enough: pruned objects only make a range a little short.
     ListingCuts.of(remote.keys() | {file.key for file in files}).save(cache_dir, location)
@@ -101,11 +101,10 @@ def _upload(
     plan: UploadPlan,
     cache: UploadCache,
     settings: UploadSettings,
-) -> tuple[int, BuildError | None]:
-    """Send the planned uploads and record in the cache what S3 confirmed; also the bytes sent,
-    and the error to raise once the cache is saved, if any upload failed."""
+) -> int:
+    """Send the planned uploads and record in the cache what S3 confirmed; the bytes sent."""
     if not plan.uploads:
-        return 0, None
+        return 0
     # Imported only here: s3transfer takes 50 ms to import, and an unchanged redeploy sends
     # nothing.
     from herokuify_buildpack.upload import transfer
@@ -132,20 +131,18 @@ def _upload(
     for key, remote_etag in report.confirmed.items():
         cache.record(key, etags[key], remote_etag)
     if not report.failed:
-        return report.bytes_sent, None
+        return report.bytes_sent
 
     from herokuify_buildpack.upload.s3client import explain
 
     file, exc = report.failed[0]
     cause = explain(exc, s3, f"uploading {file.name}")
     kept = f" {len(held_back)} changed files were held back." if held_back else ""
-    failure = BuildError(
+    raise BuildError(
         f"{len(report.failed)} of {len(plan.uploads) - len(held_back)} uploads failed: "
         f"{cause}{kept} Deploy again: uploads that succeeded are remembered, and only the "
         "rest are sent."
-    )
-    failure.__cause__ = exc
-    return report.bytes_sent, failure
+    ) from exc
 
 
 def _finish_release(

@@ -3,16 +3,12 @@ where the last build's listing shows where to cut (see cuts.py)."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from herokuify_buildpack.upload.cuts import MAX_KEYS, NO_CUTS, ListingCuts
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -67,20 +63,3 @@ def _list_range(
         if not page.get("IsTruncated") or not contents:
             return objects
         after = contents[-1]["Key"]
-
-
-def in_background(work: Callable[[], T]) -> Future[T]:
-    """Runs ``work`` in a thread, so S3's answers arrive while Django starts and collects.
-
-    A daemon thread: a build that fails meanwhile exits at once instead of waiting for it.
-    """
-    result: Future[T] = Future()
-
-    def run() -> None:
-        try:
-            result.set_result(work())
-        except BaseException as exc:  # handed to whoever reads the result
-            result.set_exception(exc)
-
-    threading.Thread(target=run, name="herokuify-s3", daemon=True).start()
-    return result
