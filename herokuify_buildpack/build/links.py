@@ -54,7 +54,7 @@ class BackgroundLinks:
         self.sources: dict[str, str] = {}  # name in STATIC_ROOT -> the source it links to
         self._linker = RelativeLinker()
         self._queue: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
-        self._failure: str | None = None
+        self._failure: BuildError | None = None
         # A daemon: a build failing meanwhile exits without waiting for links nobody will use.
         self._thread = threading.Thread(
             target=self._make_queued_links, name="herokuify-links", daemon=True
@@ -70,14 +70,14 @@ class BackgroundLinks:
         try:
             self._linker.link(source, link)
         except OSError as exc:
-            raise BuildError(f"collectstatic could not link {link}: {exc.strerror}") from exc
+            raise _link_failure(link, exc) from exc
 
     def wait(self) -> None:
         if self._thread.is_alive():
             self._queue.put(None)
             self._thread.join()
         if self._failure is not None:
-            raise BuildError(f"collectstatic could not link {self._failure}")
+            raise self._failure
 
     def _make_queued_links(self) -> None:
         while (job := self._queue.get()) is not None:
@@ -85,5 +85,9 @@ class BackgroundLinks:
             try:
                 self._linker.link(source, link)
             except OSError as exc:
-                self._failure = f"{link}: {exc.strerror}"
+                self._failure = _link_failure(link, exc)
                 return
+
+
+def _link_failure(link: str, exc: OSError) -> BuildError:
+    return BuildError(f"collectstatic could not link {link}: {exc.strerror}")

@@ -60,6 +60,7 @@ def publish_static(
         etag_of=source.etag_of,
         pending_links=source.pending_links,
     )
+    keys = [file.key for file in files]
     remote = answers.listing()
     plan = plan_uploads(files, remote, cache)
     output.info(
@@ -67,7 +68,7 @@ def publish_static(
         f"{len(plan.unchanged)} unchanged (skipped)"
     )
     # The cache describes this build's files only, so it does not grow with every release.
-    cache.keep_only({file.key for file in files})
+    cache.keep_only(set(keys))
     for file in plan.unchanged:
         cache.record(file.key, file.etag, remote[file.key].etag)
 
@@ -76,9 +77,9 @@ def publish_static(
         bytes_sent = _upload(client, s3, plan, cache, settings)
     finally:
         cache.save(location)  # what S3 confirmed, also when some uploads failed
-    _finish_release(client, s3, [file.key for file in files], remote, settings)
+    _finish_release(client, s3, keys, remote, settings)
     # What the bucket now holds, near enough: pruned objects only make a range a little short.
-    ListingCuts.of(remote.keys() | {file.key for file in files}).save(cache_dir, location)
+    ListingCuts.of(remote.keys() | set(keys)).save(cache_dir, location)
     return PublishResult(len(plan.uploads), len(plan.unchanged), bytes_sent)
 
 
