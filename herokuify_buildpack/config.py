@@ -1,41 +1,196 @@
-"""Where the assets go, read from config vars: plain AWS names first, then Bucketeer's.
+"""Every config var this buildpack reads: one table, parsed once, for the build and the dynos.
 
-Used at build time (from ENV_DIR) and at run time (from the dyno's environment), so it reads a
-mapping and never touches the network.
+Each row gives a var's names (the preferred one first, then aliases such as the Bucketeer
+add-on's), its default, its parser, whether its value is a secret, and when it applies. Everything
+else reads the parsed ``Config``: S3Config for the bucket, UploadSettings for the upload, and the
+rest as attributes. The README's config-var table lists the same names (a test checks).
+
+Reading a mapping, never the network or os.environ itself, keeps this usable from any platform.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
+
+from herokuify_buildpack import errors
 
 STATIC_PREFIX = "static"
 MEDIA_PREFIX = "media"
 DEFAULT_REGION = "us-east-1"
+# Set by the build for the Django code it runs, and nowhere else: without it, the settings
+# overlay points the storages at the bucket, on a dyno or in any image run anywhere.
+BUILDING_MARKER = "HEROKUIFY_BUILDING"
 
-# Each setting and the config vars that may carry it, in order of preference.
-_SOURCES: dict[str, tuple[str, ...]] = {
-    "access_key": ("AWS_ACCESS_KEY_ID", "BUCKETEER_AWS_ACCESS_KEY_ID"),
-    "secret_key": ("AWS_SECRET_ACCESS_KEY", "BUCKETEER_AWS_SECRET_ACCESS_KEY"),
-    "bucket": ("AWS_STORAGE_BUCKET_NAME", "BUCKETEER_BUCKET_NAME"),
-    "region": ("AWS_S3_REGION_NAME", "BUCKETEER_AWS_REGION"),
-    "endpoint_url": ("AWS_S3_ENDPOINT_URL",),
-    "custom_domain": ("AWS_S3_CUSTOM_DOMAIN",),
-}
+BUILD, RUN, BOTH = "build", "run", "both"
+
+Parser = Callable[[str, str], Any]  # (config var name, stripped value) -> value
+
+
+@dataclass(frozen=True)
+class ConfigVar:
+    key: str  # the attribute of Config that holds the parsed value
+    names: tuple[str, ...]  # the first one set wins
+    default: Any  # when none is set; REQUIRED where the build cannot go on without it
+    parse: Parser
+    secret: bool
+    applies: str  # BUILD, RUN or BOTH
+
+
+REQUIRED = object()
 
 # S3's rules for bucket names (length, characters, no IP address form).
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _IP_ADDRESS = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
 
 
-class ConfigError(ValueError):
-    """A config var is missing or malformed; the message says which and how to fix it."""
+def _text(_: str, value: str) -> str:
+    return value
+
+
+def _flag(_: str, value: str) -> bool:
+    return value == "1"
+
+
+def _positive_int(name: str, value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise errors.NOT_A_POSITIVE_INT(name=name, value=value)
+    return int(value)
+
+
+def _verbosity(name: str, value: str) -> int:
+    if value not in ("0", "1", "2", "3"):
+        raise errors.BAD_VERBOSITY(name=name, value=value)
+    return int(value)
+
+
+def _bucket_name(name: str, value: str) -> str:
+    if not _BUCKET_NAME.match(value) or ".." in value or _IP_ADDRESS.match(value):
+        raise errors.BAD_BUCKET_NAME(name=value)
+    return value
+
+
+def _endpoint(_: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise errors.ENDPOINT_NOT_A_URL()
+    if parts.username or parts.password:
+        raise errors.ENDPOINT_WITH_CREDENTIALS()
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        raise errors.ENDPOINT_WITH_PATH(root=f"{parts.scheme}://{parts.netloc}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def bare_domain(domain: str | None) -> str | None:
+    """Accept "cdn.example.com", "https://cdn.example.com/" and the like: keep host and path."""
+    if domain is None:
+        return None
+    without_scheme = re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*:)?//", "", domain)
+    return without_scheme.strip("/") or None
+
+
+def _domain(_: str, value: str) -> str | None:
+    return bare_domain(value)
+
+
+def _acl(_: str, value: str) -> str | None:
+    """ "none" leaves access to the bucket policy, for buckets whose Object Ownership is
+    "Bucket owner enforced" (ACLs disabled)."""
+    return None if value.lower() == "none" else value
+
+
+CONFIG_VARS: tuple[ConfigVar, ...] = (
+    ConfigVar("access_key", ("AWS_ACCESS_KEY_ID", "BUCKETEER_AWS_ACCESS_KEY_ID"),
+              REQUIRED, _text, secret=True, applies=BOTH),
+    ConfigVar("secret_key", ("AWS_SECRET_ACCESS_KEY", "BUCKETEER_AWS_SECRET_ACCESS_KEY"),
+              REQUIRED, _text, secret=True, applies=BOTH),
+    ConfigVar("bucket", ("AWS_STORAGE_BUCKET_NAME", "BUCKETEER_BUCKET_NAME"),
+              REQUIRED, _bucket_name, secret=False, applies=BOTH),
+    ConfigVar("region", ("AWS_S3_REGION_NAME", "BUCKETEER_AWS_REGION"),
+              DEFAULT_REGION, _text, secret=False, applies=BOTH),
+    ConfigVar("endpoint_url", ("AWS_S3_ENDPOINT_URL",),
+              None, _endpoint, secret=False, applies=BOTH),
+    ConfigVar("custom_domain", ("AWS_S3_CUSTOM_DOMAIN",),
+              None, _domain, secret=False, applies=BOTH),
+    # Read by bin/compile itself, so that a disabled buildpack needs no Python at all.
+    ConfigVar("disable", ("HEROKUIFY_DISABLE",), False, _flag, secret=False, applies=BUILD),
+    ConfigVar("hashed_names", ("HEROKUIFY_HASHED_NAMES",),
+              False, _flag, secret=False, applies=BOTH),
+    ConfigVar("keep_settings_module", ("HEROKUIFY_KEEP_SETTINGS_MODULE",),
+              False, _flag, secret=False, applies=BUILD),
+    ConfigVar("static_acl", ("HEROKUIFY_STATIC_ACL",),
+              "public-read", _acl, secret=False, applies=BOTH),
+    ConfigVar("max_age", ("HEROKUIFY_STATIC_MAX_AGE",),
+              300, _positive_int, secret=False, applies=BUILD),
+    ConfigVar("media_public", ("HEROKUIFY_MEDIA_PUBLIC",),
+              False, _flag, secret=False, applies=RUN),
+    ConfigVar("concurrency", ("HEROKUIFY_UPLOAD_CONCURRENCY",),
+              32, _positive_int, secret=False, applies=BUILD),
+    # Seconds S3 may stay silent before a request is retried.
+    ConfigVar("read_timeout", ("HEROKUIFY_S3_READ_TIMEOUT",),
+              30, _positive_int, secret=False, applies=BUILD),
+    ConfigVar("prune", ("HEROKUIFY_PRUNE",), False, _flag, secret=False, applies=BUILD),
+    ConfigVar("keep_releases", ("HEROKUIFY_KEEP_RELEASES",),
+              3, _positive_int, secret=False, applies=BUILD),
+    ConfigVar("verbosity", ("HEROKUIFY_VERBOSITY",), 1, _verbosity, secret=False, applies=BUILD),
+    # Unset: the module that manage.py names.
+    ConfigVar("settings_module", ("DJANGO_SETTINGS_MODULE",),
+              None, _text, secret=False, applies=BOTH),
+    # heroku/python's own switch for its collectstatic; the build only reports it.
+    ConfigVar("disable_collectstatic", ("DISABLE_COLLECTSTATIC",),
+              False, _flag, secret=False, applies=BUILD),
+)  # fmt: skip
+
+_BY_KEY = {row.key: row for row in CONFIG_VARS}
+_NOT_SECRET = frozenset(name for row in CONFIG_VARS if not row.secret for name in row.names)
+
+
+def all_names() -> list[str]:
+    return [name for row in CONFIG_VARS for name in row.names]
+
+
+def value_of(env: Mapping[str, str], key: str) -> Any:
+    """One row's value: parsed from the first of its names that is set, else its default."""
+    row = _BY_KEY[key]
+    for name in row.names:
+        value = env.get(name, "").strip()
+        if value:
+            return row.parse(name, value)
+    return None if row.default is REQUIRED else row.default
+
+
+def is_secret(name: str) -> bool:
+    """Every value is a secret but the table's non-secret ones and this buildpack's own
+    HEROKUIFY_* switches: an app's SECRET_KEY or DATABASE_URL is masked without being named."""
+    return name not in _NOT_SECRET and not name.startswith("HEROKUIFY_")
+
+
+def secret_values(env: Mapping[str, str]) -> list[str]:
+    """The values to mask in all output, with the password inside any URL-shaped value."""
+    secrets = []
+    for name, value in env.items():
+        if is_secret(name):
+            secrets.append(value)
+            secrets.extend(_url_password(value))
+    return secrets
+
+
+def _url_password(value: str) -> list[str]:
+    """A password inside a URL (DATABASE_URL and the like) may be printed on its own."""
+    try:
+        password = urlsplit(value.strip()).password
+    except ValueError:
+        return []
+    return [password] if password else []
 
 
 @dataclass(frozen=True)
 class S3Config:
+    """Where the assets go."""
+
     access_key: str
     secret_key: str
     bucket: str
@@ -43,42 +198,28 @@ class S3Config:
     endpoint_url: str | None
     custom_domain: str | None
     static_acl: str | None
-    media_public: bool
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> S3Config:
-        values = partial_values(env)
         missing = [
-            f"{_SOURCES[name][0]} (or {_SOURCES[name][1]})"
-            for name in ("access_key", "secret_key", "bucket")
-            if not values[name]
+            _BY_KEY[key].names
+            for key in ("access_key", "secret_key", "bucket")
+            if value_of(env, key) is None
         ]
         if missing:
             plural = len(missing) > 1
-            raise ConfigError(
-                f"missing config var{'s' if plural else ''} {', '.join(missing)}. "
-                f"Set {'them' if plural else 'it'} with: heroku config:set NAME=value"
+            raise errors.MISSING_CONFIG_VARS(
+                s="s" if plural else "",
+                names=", ".join(f"{names[0]} (or {names[1]})" for names in missing),
+                them="them" if plural else "it",
             )
-        return cls(
-            access_key=values["access_key"] or "",
-            secret_key=values["secret_key"] or "",
-            bucket=_valid_bucket(values["bucket"] or ""),
-            region=values["region"] or DEFAULT_REGION,
-            endpoint_url=values["endpoint_url"],
-            custom_domain=values["custom_domain"],
-            static_acl=static_acl(env),
-            media_public=media_is_public(env),
-        )
-
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        return (self.access_key, self.secret_key)
+        return cls(**{key: value_of(env, key) for key in cls.__dataclass_fields__})
 
     def public_url(self, prefix: str) -> str:
         scheme, host = public_host(self.bucket, self.region, self.endpoint_url, self.custom_domain)
         return f"{scheme}://{host}/{prefix}/"
 
-    def location(self, prefix: str) -> str:
+    def cache_key(self, prefix: str) -> str:
         """Names the store, bucket and prefix: each has its own files in the build cache."""
         return f"{self.endpoint_url or 's3'}/{self.bucket}/{prefix}"
 
@@ -87,12 +228,42 @@ class S3Config:
         return f"s3://{self.bucket}/{prefix}/"
 
 
-def partial_values(env: Mapping[str, str]) -> dict[str, str | None]:
-    """Each setting's value from the first config var that carries it, or None."""
-    values = {name: _first_set(env, names) for name, names in _SOURCES.items()}
-    values["endpoint_url"] = _valid_endpoint(values["endpoint_url"])
-    values["custom_domain"] = bare_domain(values["custom_domain"])
-    return values
+@dataclass(frozen=True)
+class UploadSettings:
+    """How the build uploads and prunes."""
+
+    concurrency: int
+    read_timeout: int
+    max_age: int
+    prune: bool
+    keep_releases: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> UploadSettings:
+        return cls(**{key: value_of(env, key) for key in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every config var the build reads, parsed and checked at once, before any work."""
+
+    s3: S3Config
+    upload: UploadSettings
+    hashed_names: bool
+    keep_settings_module: bool
+    settings_module: str | None
+    verbosity: int
+    disable_collectstatic: bool
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Config:
+        s3, upload = S3Config.from_env(env), UploadSettings.from_env(env)
+        others = {
+            key: value_of(env, key)
+            for key in cls.__dataclass_fields__
+            if key not in ("s3", "upload")
+        }
+        return cls(s3=s3, upload=upload, **others)
 
 
 def public_host(
@@ -111,58 +282,7 @@ def public_host(
     return "https", f"{bucket}.s3.{region}.amazonaws.com"
 
 
-def _first_set(env: Mapping[str, str], names: tuple[str, ...]) -> str | None:
-    for name in names:
-        value = env.get(name, "").strip()
-        if value:
-            return value
-    return None
-
-
-def _valid_bucket(name: str) -> str:
-    if not _BUCKET_NAME.match(name) or ".." in name or _IP_ADDRESS.match(name):
-        raise ConfigError(
-            f"AWS_STORAGE_BUCKET_NAME {name!r} is not a valid S3 bucket name: use 3 to 63 "
-            "lowercase letters, digits, dots and hyphens, starting and ending in a letter or digit"
-        )
-    return name
-
-
-def _valid_endpoint(url: str | None) -> str | None:
-    if url is None:
-        return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(
-            "AWS_S3_ENDPOINT_URL must be an http:// or https:// URL, such as https://s3.example.com"
-        )
-    if parts.username or parts.password:
-        raise ConfigError(
-            "AWS_S3_ENDPOINT_URL must not carry credentials: "
-            "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead"
-        )
-    if parts.path.strip("/") or parts.query or parts.fragment:
-        raise ConfigError(
-            "AWS_S3_ENDPOINT_URL must be the store's root URL with no path, "
-            f"such as {parts.scheme}://{parts.netloc}; the bucket goes in AWS_STORAGE_BUCKET_NAME"
-        )
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def bare_domain(domain: str | None) -> str | None:
-    """Accept "cdn.example.com", "https://cdn.example.com/" and the like: keep host and path."""
-    if domain is None:
-        return None
-    without_scheme = re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*:)?//", "", domain)
-    return without_scheme.strip("/") or None
-
-
-def static_acl(env: Mapping[str, str]) -> str | None:
-    """The canned ACL for static files; "none" leaves access to the bucket policy instead,
-    for buckets whose Object Ownership is "Bucket owner enforced" (ACLs disabled)."""
-    value = env.get("HEROKUIFY_STATIC_ACL", "public-read").strip()
-    return None if value.lower() in ("", "none") else value
-
-
-def media_is_public(env: Mapping[str, str]) -> bool:
-    return env.get("HEROKUIFY_MEDIA_PUBLIC", "") == "1"
+def partial_values(env: Mapping[str, str]) -> dict[str, Any]:
+    """The bucket's values that are set, for the storages, which may get the rest from Django's
+    own AWS_* settings instead; a malformed one still fails."""
+    return {key: value_of(env, key) for key in S3Config.__dataclass_fields__}

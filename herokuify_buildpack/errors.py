@@ -1,5 +1,171 @@
-"""A build failure that the user can act on: one or two lines, no traceback, no secret."""
+"""Every error a user can meet, in one catalogue, and the one type that carries them.
+
+Each entry says what is wrong and what to do about it, and may name the README section that
+explains more; its fields are filled in where it is raised: ``raise errors.NO_SUCH_BUCKET(...)``.
+The build prints them after " !     herokuify: ", masked like all its output. The shell's own
+few (no Python at all, a step that failed) are in lib/errors.sh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
 
 
-class BuildError(Exception):
-    """Ends the build; its message is printed as is (after masking secrets)."""
+class HerokuifyError(Exception):
+    """A fault in the app, its config or its bucket that the user can act on: no traceback."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    what: str  # what is wrong
+    fix: str = ""  # what to do; one of several lines (lines to paste) starts on a line of its own
+    anchor: str = ""  # the README section that explains more
+
+    def __call__(self, **fields: object) -> HerokuifyError:
+        what, fix = self.what.format(**fields), self.fix.format(**fields)
+        text = what + ("\n" if "\n" in fix else " ") + fix if fix else what
+        return HerokuifyError(f"{text} (README: #{self.anchor})" if self.anchor else text)
+
+
+# Config vars
+
+MISSING_CONFIG_VARS = Entry(
+    "missing config var{s} {names}.", "Set {them} with: heroku config:set NAME=value"
+)
+BAD_BUCKET_NAME = Entry(
+    "AWS_STORAGE_BUCKET_NAME {name!r} is not a valid S3 bucket name:",
+    "use 3 to 63 lowercase letters, digits, dots and hyphens, starting and ending in a letter "
+    "or digit",
+)
+ENDPOINT_NOT_A_URL = Entry(
+    "AWS_S3_ENDPOINT_URL must be an http:// or https:// URL,", "such as https://s3.example.com"
+)
+ENDPOINT_WITH_CREDENTIALS = Entry(
+    "AWS_S3_ENDPOINT_URL must not carry credentials:",
+    "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead",
+)
+ENDPOINT_WITH_PATH = Entry(
+    "AWS_S3_ENDPOINT_URL must be the store's root URL with no path,",
+    "such as {root}; the bucket goes in AWS_STORAGE_BUCKET_NAME",
+)
+NOT_A_POSITIVE_INT = Entry("{name} must be a whole number above 0, not {value!r}")
+BAD_VERBOSITY = Entry("{name} must be 0, 1, 2 or 3, not {value!r}")
+
+# The app
+
+MISSING_PACKAGES = Entry(
+    "the build needs packages the app does not install.", "Add to requirements.txt:\n{lines}"
+)
+NO_MANAGE_PY = Entry(
+    "no manage.py within 3 levels of the app root.",
+    "herokuify only builds Django apps; commit manage.py or remove this buildpack.",
+)
+SETTINGS_MODULE_NOT_DOTTED = Entry(
+    "DJANGO_SETTINGS_MODULE {module!r} is not a dotted Python module path",
+    "such as mysite.settings",
+)
+SETTINGS_MODULE_IS_GENERATED = Entry(
+    "DJANGO_SETTINGS_MODULE names the generated {generated};",
+    "set it to the app's own settings module (herokuify switches dynos to {generated} itself)",
+)
+SETTINGS_MODULE_NOT_IN_MANAGE_PY = Entry(
+    "could not tell the settings module from {manage_py}:",
+    "set it with heroku config:set DJANGO_SETTINGS_MODULE=mysite.settings",
+)
+SETTINGS_MODULE_MISSING = Entry(
+    "settings module {module} (from DJANGO_SETTINGS_MODULE or manage.py) is not in the app:",
+    "check its spelling",
+)
+SETTINGS_MODULE_OUTSIDE_APP = Entry(
+    "settings module {module} is not part of the app: it imports from {origin}.",
+    "Point DJANGO_SETTINGS_MODULE at the app's own settings.",
+)
+SETTINGS_FAILED_TO_LOAD = Entry(
+    "the settings module {module} failed to load: {failure}: {exc}{where}"
+)
+STORAGE_SETTINGS_NOT_APPLIED = Entry(
+    "{module} does not apply herokuify's storage settings (STATIC_URL is {static_url}).",
+    "End it with apply_storage_settings(globals(), app_root=BASE_DIR).",
+    anchor="the-settings-module",
+)
+
+# Static files
+
+STATIC_ROOT_NOT_ITS_OWN = Entry(
+    "STATIC_ROOT is {static_root}, outside the app or holding it; the build clears it.",
+    "Use a folder of its own inside the app, such as BASE_DIR / 'staticfiles'.",
+)
+STATIC_ROOT_OVERLAPS_SOURCES = Entry(
+    "STATIC_ROOT ({static_root}) overlaps {folder}, which static files are collected from, so "
+    "clearing it would lose them.",
+    "Give STATIC_ROOT its own folder.",
+)
+NO_STATICFILES_APP = Entry(
+    "django.contrib.staticfiles is not in INSTALLED_APPS, so there is no collectstatic:",
+    "add it to the app's settings",
+)
+STATIC_FILES_UNLISTABLE = Entry("cannot list static files: {reason}: {filename}")
+STATIC_FILE_UNREADABLE = Entry("static file {name} cannot be read: {reason}")
+STATIC_FILE_DANGLING_LINK = Entry("static file {name} is a link to a missing file")
+STATIC_FILE_NOT_REGULAR = Entry(
+    "static file {name} is not a regular file (a pipe, socket or device)"
+)
+STATIC_FILE_OUTSIDE_APP = Entry(
+    "static file {name} is a link to {target}, outside the app, and herokuify never publishes "
+    "files from outside the app.",
+    "Copy the file in, or remove the link.",
+)
+STATIC_NAME_NOT_UTF8 = Entry(
+    "static file {shown} has a name that is not UTF-8, and S3 keys must be:", "rename it"
+)
+STATIC_KEY_TOO_LONG = Entry(
+    "static file {start}... would be a key of {size} bytes; S3 allows {limit}.",
+    "Shorten its path.",
+)
+LINK_FAILED = Entry("collectstatic could not link {link}: {reason}")
+COLLECTSTATIC_FAILED = Entry("collectstatic failed: {failure}: {exc}")
+COMPRESS_FAILED = Entry("compress failed: {failure}: {exc}")
+
+# The bucket
+
+NO_SUCH_BUCKET = Entry(
+    "bucket {bucket} does not exist{at}.", "Create it, or correct AWS_STORAGE_BUCKET_NAME."
+)
+WRONG_REGION = Entry(
+    "bucket {bucket} is in {actual}, but AWS_S3_REGION_NAME is {configured}.",
+    "Set AWS_S3_REGION_NAME={actual}.",
+)
+ACLS_DISABLED = Entry(
+    "bucket {bucket} has ACLs disabled (Object Ownership: Bucket owner enforced).",
+    "Set HEROKUIFY_STATIC_ACL=none and allow public reads of static/* by bucket policy.",
+    anchor="failure-modes",
+)
+ACCESS_DENIED = Entry(
+    "access denied to bucket {bucket} while {doing} ({code}).",
+    "Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, and that they may list and write the "
+    "bucket.",
+)
+STORE_FAILING = Entry("S3 answered {answer} while {doing} (bucket {bucket}), also when retried.")
+STORE_REFUSED = Entry("S3 refused {doing} (bucket {bucket}): {status} {code}.")
+NO_CREDENTIALS = Entry("no AWS credentials:", "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+STORE_UNREACHABLE = Entry(
+    "could not reach S3{at} for bucket {bucket} ({doing}): {failure}.",
+    "Check AWS_S3_ENDPOINT_URL and that the store is up.",
+)
+STORE_SILENT = Entry(
+    "S3 did not answer while {doing} (bucket {bucket}) within HEROKUIFY_S3_READ_TIMEOUT "
+    "seconds, also when retried."
+)
+CONNECTION_DROPPED = Entry(
+    "the connection to S3{at} dropped while {doing} (bucket {bucket}), also when retried "
+    "({failure})."
+)
+STORE_FAILED = Entry("S3 failed while {doing} (bucket {bucket}): {failure}.")
+UPLOADS_FAILED = Entry(
+    "{failed} of {tried} uploads failed: {cause}{held_back}",
+    "Deploy again: uploads that succeeded are remembered, and only the rest are sent.",
+)
+
+# Not the user's fault
+
+UNEXPECTED = Entry("unexpected {failure}: {exc} (please report this)")

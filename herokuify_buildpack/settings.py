@@ -16,23 +16,19 @@ from typing import Any
 
 import django
 
-from herokuify_buildpack.config import MEDIA_PREFIX, STATIC_PREFIX, S3Config
+from herokuify_buildpack import config
+from herokuify_buildpack.config import BUILDING_MARKER, MEDIA_PREFIX, STATIC_PREFIX, S3Config
 
 _PACKAGE = "herokuify_buildpack.storage"
 _LEGACY_NAMES = ("STATICFILES_STORAGE", "DEFAULT_FILE_STORAGE")
 
 
-def runs_on_dyno(env: Mapping[str, str]) -> bool:
-    """Dynos (web, worker, one-off, release) have DYNO set; builds do not.
-
-    Off a dyno, static files are collected to local disk and this buildpack uploads them in one
-    batch, so no build step (ours, or heroku/python's collectstatic) makes per-file S3 calls.
+def building(env: Mapping[str, str]) -> bool:
+    """Only the build sets the marker, for the Django code it runs: there, static files are
+    collected to local disk and uploaded in one batch afterwards, so no build step makes per-file
+    S3 calls. Anywhere else (a dyno, an image run by any platform) the storages use the bucket.
     """
-    return bool(env.get("DYNO"))
-
-
-def hashed_names(env: Mapping[str, str]) -> bool:
-    return env.get("HEROKUIFY_HASHED_NAMES", "") == "1"
+    return env.get(BUILDING_MARKER) == "1"
 
 
 def storage_settings(
@@ -44,14 +40,14 @@ def storage_settings(
     """The settings to set over ``app_settings``, for this environment."""
     env = os.environ if env is None else env
     s3 = S3Config.from_env(env)
-    on_dyno = runs_on_dyno(env)
+    at_build = building(env)
     static_url = s3.public_url(STATIC_PREFIX)
     # Django reads a relative STATIC_ROOT from the current folder. The build collects from the
     # app root, so the dyno must look there too, even if it starts elsewhere (gunicorn
     # --pythonpath backend), or it misses the manifests that hashed names and compressor read.
     static_root = str(app_root / (app_settings.get("STATIC_ROOT") or "staticfiles"))
 
-    static_backend = _static_backend(on_dyno, hashed_names(env))
+    static_backend = _static_backend(at_build, config.value_of(env, "hashed_names"))
     backends = {"default": f"{_PACKAGE}.S3MediaStorage", "staticfiles": static_backend}
     values: dict[str, Any] = {
         "STATIC_URL": static_url,
@@ -61,9 +57,9 @@ def storage_settings(
 
     if "compressor" in app_settings.get("INSTALLED_APPS", ()):
         compress_backend = (
-            f"{_PACKAGE}.CachedS3StaticStorage"
-            if on_dyno
-            else "compressor.storage.CompressorFileStorage"
+            "compressor.storage.CompressorFileStorage"
+            if at_build
+            else f"{_PACKAGE}.CachedS3StaticStorage"
         )
         backends["compressor"] = compress_backend
         values.update(
@@ -100,10 +96,9 @@ def apply_storage_settings(namespace: MutableMapping[str, Any], app_root: Path |
     namespace.update(values)
 
 
-def _static_backend(on_dyno: bool, hashed: bool) -> str:
-    if on_dyno:
-        name = "ManifestS3StaticStorage" if hashed else "CachedS3StaticStorage"
-        return f"{_PACKAGE}.{name}"
-    if hashed:
-        return "herokuify_buildpack.build.manifeststorage.LinkingManifestStorage"
-    return "django.contrib.staticfiles.storage.StaticFilesStorage"
+def _static_backend(at_build: bool, hashed: bool) -> str:
+    if at_build and hashed:
+        return "herokuify_buildpack.assets.manifeststorage.LinkingManifestStorage"
+    if at_build:
+        return "django.contrib.staticfiles.storage.StaticFilesStorage"
+    return f"{_PACKAGE}.{'ManifestS3StaticStorage' if hashed else 'CachedS3StaticStorage'}"

@@ -51,7 +51,9 @@ class _ConfigVarDefaults(S3Storage):
             )
             defaults["custom_domain"] = host
             defaults["url_protocol"] = f"{scheme}:"
-        defaults["default_acl"] = defaults["default_acl"] or config.static_acl(os.environ)
+        defaults["default_acl"] = defaults["default_acl"] or config.value_of(
+            os.environ, "static_acl"
+        )
         return defaults
 
 
@@ -72,7 +74,7 @@ class S3MediaStorage(_ConfigVarDefaults):
 
     def get_default_settings(self) -> dict[str, Any]:
         defaults = super().get_default_settings()
-        if config.media_is_public(os.environ):
+        if config.value_of(os.environ, "media_public"):
             defaults["querystring_auth"] = False
             defaults = self._public_defaults(defaults)
         return defaults

@@ -1,1 +1,1 @@
-"""The asset upload: what is in STATIC_ROOT, what the bucket holds, and the parallel transfer."""
+"""The asset upload: the local files and their ETags, the plan, the build cache, the transfer."""

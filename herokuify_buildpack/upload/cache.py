@@ -12,9 +12,9 @@ import json
 from collections.abc import Collection
 from pathlib import Path
 
-from herokuify_buildpack.upload.cachefiles import cache_file, write_atomically
+from herokuify_buildpack.bucket.listing import RemoteObject
+from herokuify_buildpack.cachedir import cache_file, write_atomically
 from herokuify_buildpack.upload.localfiles import LocalFile
-from herokuify_buildpack.upload.remote import RemoteObject
 
 _FORMAT = 1
 
@@ -26,12 +26,12 @@ class UploadCache:
         self._as_loaded = dict(entries)
 
     @classmethod
-    def load(cls, cache_dir: Path, location: str) -> UploadCache:
-        """``location`` names the store, bucket and prefix: each has its own record."""
-        path = cache_file(cache_dir, "uploads", location)
+    def load(cls, cache_dir: Path, cache_key: str) -> UploadCache:
+        """``cache_key`` names the store, bucket and prefix: each has its own record."""
+        path = cache_file(cache_dir, "uploads", cache_key)
         try:
             data = json.loads(path.read_text())
-            if data.get("format") != _FORMAT or data.get("location") != location:
+            if data.get("format") != _FORMAT or data.get("location") != cache_key:
                 return cls(path, {})
             entries = {key: (pair[0], pair[1]) for key, pair in data["entries"].items()}
         except (OSError, ValueError, KeyError, TypeError, IndexError):
@@ -48,8 +48,8 @@ class UploadCache:
     def record(self, key: str, local_etag: str, remote_etag: str) -> None:
         self.entries[key] = (local_etag, remote_etag)
 
-    def save(self, location: str) -> None:
+    def save(self, cache_key: str) -> None:
         if self.entries == self._as_loaded:
             return
-        data = {"format": _FORMAT, "location": location, "entries": self.entries}
+        data = {"format": _FORMAT, "location": cache_key, "entries": self.entries}
         write_atomically(self.path, json.dumps(data))

@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from herokuify_buildpack.errors import BuildError
+from herokuify_buildpack import errors
 from herokuify_buildpack.upload.etag import expected_etag
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -76,14 +76,9 @@ def _key(prefix: str, name: str) -> str:
         size = len(key.encode())
     except UnicodeEncodeError:
         shown = os.fsencode(name).decode(errors="backslashreplace")
-        raise BuildError(
-            f"static file {shown} has a name that is not UTF-8, and S3 keys must be: rename it"
-        ) from None
+        raise errors.STATIC_NAME_NOT_UTF8(shown=shown) from None
     if size > MAX_KEY_BYTES:
-        raise BuildError(
-            f"static file {name[:60]}... would be a key of {size} bytes; S3 allows "
-            f"{MAX_KEY_BYTES}. Shorten its path."
-        )
+        raise errors.STATIC_KEY_TOO_LONG(start=name[:60], size=size, limit=MAX_KEY_BYTES)
     return key
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from herokuify_buildpack.bucket.listing import RemoteObject
 from herokuify_buildpack.upload.cache import UploadCache
 from herokuify_buildpack.upload.localfiles import LocalFile
-from herokuify_buildpack.upload.remote import RemoteObject
 
 
 @dataclass

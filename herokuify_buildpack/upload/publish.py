@@ -8,17 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from herokuify_buildpack import output
-from herokuify_buildpack.config import STATIC_PREFIX, S3Config
-from herokuify_buildpack.errors import BuildError
-from herokuify_buildpack.upload import releases
+from herokuify_buildpack import errors, output
+from herokuify_buildpack.bucket import releases
+from herokuify_buildpack.bucket.cuts import ListingCuts
+from herokuify_buildpack.bucket.lister import BucketAnswers
+from herokuify_buildpack.bucket.listing import RemoteObject
+from herokuify_buildpack.config import STATIC_PREFIX, S3Config, UploadSettings
 from herokuify_buildpack.upload.cache import UploadCache
-from herokuify_buildpack.upload.cuts import ListingCuts
-from herokuify_buildpack.upload.lister import ListerAnswers
 from herokuify_buildpack.upload.localfiles import EtagOf, LocalFile, scan
-from herokuify_buildpack.upload.options import UploadSettings
 from herokuify_buildpack.upload.plan import UploadPlan, plan_uploads
-from herokuify_buildpack.upload.remote import RemoteObject
 
 
 @dataclass(frozen=True)
@@ -41,15 +39,15 @@ class PublishResult:
 
 
 def publish_static(
-    answers: ListerAnswers,
+    answers: BucketAnswers,
     s3: S3Config,
     source: StaticSource,
     cache_dir: Path,
     settings: UploadSettings,
 ) -> PublishResult:
-    """Upload what the lister's listing shows missing or different."""
-    location = s3.location(STATIC_PREFIX)
-    cache = UploadCache.load(cache_dir, location)
+    """Upload what the bucket's listing shows missing or different."""
+    cache_key = s3.cache_key(STATIC_PREFIX)
+    cache = UploadCache.load(cache_dir, cache_key)
 
     files = scan(
         source.root,
@@ -76,20 +74,20 @@ def publish_static(
     try:
         bytes_sent = _upload(client, s3, plan, cache, settings)
     finally:
-        cache.save(location)  # what S3 confirmed, also when some uploads failed
+        cache.save(cache_key)  # what S3 confirmed, also when some uploads failed
     _finish_release(client, s3, keys, remote, settings)
     # What the bucket now holds, near enough: pruned objects only make a range a little short.
-    ListingCuts.of(remote.keys() | set(keys)).save(cache_dir, location)
+    ListingCuts.of(remote.keys() | set(keys)).save(cache_dir, cache_key)
     return PublishResult(len(plan.uploads), len(plan.unchanged), bytes_sent)
 
 
 def _client_when_needed(s3: S3Config, settings: UploadSettings) -> Callable[[], Any]:
-    """The build's own S3 client, made on first use: botocore takes a tenth of a second to
-    import and set up, and a redeploy that uploads nothing never sends a request itself."""
+    """The build's own S3 client, made on first use: botocore is slow to import and set up,
+    and a redeploy that uploads nothing never sends a request itself."""
 
     @functools.cache
     def client() -> Any:
-        from herokuify_buildpack.upload.s3client import make_client
+        from herokuify_buildpack.bucket.client import make_client
 
         return make_client(s3, settings.concurrency, settings.read_timeout)
 
@@ -106,7 +104,7 @@ def _upload(
     """Send the planned uploads and record in the cache what S3 confirmed; the bytes sent."""
     if not plan.uploads:
         return 0
-    # Imported only here: s3transfer takes 50 ms to import, and an unchanged redeploy sends
+    # Imported only here: s3transfer is slow to import, and an unchanged redeploy sends
     # nothing.
     from herokuify_buildpack.upload import transfer
 
@@ -134,15 +132,15 @@ def _upload(
     if not report.failed:
         return report.bytes_sent
 
-    from herokuify_buildpack.upload.s3client import explain
+    from herokuify_buildpack.bucket.client import explain
 
     file, exc = report.failed[0]
     cause = explain(exc, s3, f"uploading {file.name}")
-    kept = f" {len(held_back)} changed files were held back." if held_back else ""
-    raise BuildError(
-        f"{len(report.failed)} of {len(plan.uploads) - len(held_back)} uploads failed: "
-        f"{cause}{kept} Deploy again: uploads that succeeded are remembered, and only the "
-        "rest are sent."
+    raise errors.UPLOADS_FAILED(
+        failed=len(report.failed),
+        tried=len(plan.uploads) - len(held_back),
+        cause=cause,
+        held_back=f" {len(held_back)} changed files were held back." if held_back else "",
     ) from exc
 
 
@@ -163,7 +161,7 @@ def _finish_release(
         keep = settings.keep_releases
         pruned = releases.prune(client(), s3.bucket, STATIC_PREFIX, remote, keys, keep)
     except Exception as exc:
-        from herokuify_buildpack.upload.s3client import explain
+        from herokuify_buildpack.bucket.client import explain
 
         raise explain(exc, s3, "recording the release") from exc
     output.info(

@@ -48,3 +48,23 @@ setup() {
 	run_clean "${REPO_DIR}/bin/compile" "${BUILD_DIR}" "${CACHE_DIR}" "${ENV_DIR}"
 	[ ! -e "${marker}" ]
 }
+
+@test "a step that fails is named once, with how to trace the build" {
+	mkdir -p "${BUILD_DIR}/.heroku/python/bin"
+	printf '#!/bin/sh\nexit 3\n' >"${BUILD_DIR}/.heroku/python/bin/python3"
+	chmod +x "${BUILD_DIR}/.heroku/python/bin/python3"
+	run_clean "${REPO_DIR}/bin/compile" "${BUILD_DIR}" "${CACHE_DIR}" "${ENV_DIR}"
+	[ "${status}" -eq 3 ]
+	[ "$(grep -c 'bin/compile failed while' <<<"${output}")" -eq 1 ]
+	[[ "${output}" == *" !     herokuify: bin/compile failed while installing the helper into the slug's Python (exit status 3)."* ]]
+	[[ "${output}" == *" !     Build again with BUILDPACK_XTRACE=1"* ]]
+}
+
+@test "BUILDPACK_XTRACE=1 traces each command of bin/compile" {
+	printf '1' >"${ENV_DIR}/HEROKUIFY_DISABLE"
+	run env -i PATH=/usr/bin:/bin BUILDPACK_XTRACE=1 "${REPO_DIR}/bin/compile" \
+		"${BUILD_DIR}" "${CACHE_DIR}" "${ENV_DIR}"
+	[ "${status}" -eq 0 ]
+	[[ "${output}" == *"+ config_var_is "* ]]
+	[[ "${output}" == *"herokuify: skipped, because HEROKUIFY_DISABLE=1"* ]]
+}

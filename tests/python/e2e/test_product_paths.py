@@ -402,7 +402,7 @@ with open(os.environ["PROBE_FILE"], "a") as _probe:
     _seen["SECRET_KEY"] = SECRET_KEY.encode("utf-8", "surrogateescape").hex()
     _where = {
         "dyno": bool(os.environ.get("DYNO")),
-        "herokuify": "herokuify_buildpack.build" in _sys.modules,
+        "herokuify": "herokuify_buildpack.core" in _sys.modules,
     }
     _probe.write(_json.dumps({**_where, "seen": _seen}) + "\\n")
 """

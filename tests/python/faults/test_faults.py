@@ -336,7 +336,7 @@ def compile_pids(build_dir: Path) -> list[int]:
             cmdline = (proc / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"herokuify_buildpack.build" in cmdline and needle in cmdline:
+        if b"herokuify_buildpack.platforms.classic" in cmdline and needle in cmdline:
             pids.append(int(proc.name))
     return pids
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from herokuify_buildpack.config import BUILDING_MARKER
 from herokuify_dev.proxy import running_proxy
 
 REPO = Path(__file__).resolve().parents[3]
@@ -340,7 +341,8 @@ def test_manifest_storage_reads_the_manifest_from_the_slug(project, config_vars,
         "apply_storage_settings(globals(), app_root=BASE_DIR)"  # as herokuify_settings.py does
     )
     hashed_vars = {**config_vars, "HEROKUIFY_HASHED_NAMES": "1"}
-    app.manage(hashed_vars, "collectstatic", "--noinput")  # off a dyno: local, hashed names
+    # As the build runs it, with its marker: local, hashed names.
+    app.manage({**hashed_vars, BUILDING_MARKER: "1"}, "collectstatic", "--noinput")
     manifest = json.loads((app.static_root / "staticfiles.json").read_text())["paths"]
     hashed = manifest["shop/base.css"]
     assert hashed != "shop/base.css" and (app.static_root / hashed).is_file()

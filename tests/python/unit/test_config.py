@@ -2,7 +2,8 @@
 
 import pytest
 
-from herokuify_buildpack.config import ConfigError, S3Config
+from herokuify_buildpack.config import S3Config, value_of
+from herokuify_buildpack.errors import HerokuifyError
 
 BASE = {
     "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
@@ -16,7 +17,7 @@ def test_plain_aws_names():
     assert (s3.bucket, s3.region, s3.endpoint_url) == ("my-assets", "us-east-1", None)
     assert s3.public_url("static") == "https://my-assets.s3.us-east-1.amazonaws.com/static/"
     assert s3.static_acl == "public-read"
-    assert s3.media_public is False
+    assert value_of(BASE, "media_public") is False
 
 
 def test_bucketeer_names_work_alone():
@@ -37,7 +38,7 @@ def test_aws_names_win_over_bucketeer():
 
 
 def test_missing_credentials_are_named_without_values():
-    with pytest.raises(ConfigError) as error:
+    with pytest.raises(HerokuifyError) as error:
         S3Config.from_env({"AWS_STORAGE_BUCKET_NAME": "my-assets"})
     assert "AWS_ACCESS_KEY_ID" in str(error.value)
     assert "AWS_SECRET_ACCESS_KEY" in str(error.value)
@@ -45,7 +46,7 @@ def test_missing_credentials_are_named_without_values():
 
 @pytest.mark.parametrize("name", ["ab", "My_Bucket", "-lead", "192.168.1.1", "a..b", "x" * 64])
 def test_invalid_bucket_names(name):
-    with pytest.raises(ConfigError, match="not a valid S3 bucket name"):
+    with pytest.raises(HerokuifyError, match="not a valid S3 bucket name"):
         S3Config.from_env({**BASE, "AWS_STORAGE_BUCKET_NAME": name})
 
 
@@ -64,7 +65,7 @@ def test_endpoint_and_path_style_url():
     ],
 )
 def test_bad_endpoints(url, message):
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(HerokuifyError, match=message):
         S3Config.from_env({**BASE, "AWS_S3_ENDPOINT_URL": url})
 
 

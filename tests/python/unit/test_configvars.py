@@ -2,7 +2,7 @@
 
 import os
 
-from herokuify_buildpack.build.configvars import read_env_dir
+from herokuify_buildpack.platforms.envdir import read_env_dir
 
 HOSTILE = {
     "QUOTES": b'it\'s "quoted"',

@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from herokuify_buildpack.build.links import BackgroundLinks, RelativeLinker
-from herokuify_buildpack.errors import BuildError
+from herokuify_buildpack.assets.links import BackgroundLinks, RelativeLinker
+from herokuify_buildpack.errors import HerokuifyError
 
 
 def _app_with_sources(build):
@@ -54,7 +54,7 @@ def test_a_link_that_cannot_be_made_fails_the_build(tmp_path, now):
     (root / "css").write_text("a file where a folder should be")
     links = BackgroundLinks()
     link = str(root / "css" / "site.css")
-    with pytest.raises(BuildError, match=r"collectstatic could not link .*/css/site.css: "):
+    with pytest.raises(HerokuifyError, match=r"collectstatic could not link .*/css/site.css: "):
         links.add("css/site.css", str(tmp_path / "site.css"), link, now=now)
         links.wait()
     if now:

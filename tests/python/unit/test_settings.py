@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from herokuify_buildpack.config import BUILDING_MARKER
+from herokuify_buildpack.errors import HerokuifyError
 from herokuify_buildpack.settings import apply_storage_settings, storage_settings
 
 ENV = {
@@ -37,7 +39,7 @@ def test_a_relative_static_root_is_the_app_roots(static_root, expected):
 
 
 def test_while_building_static_files_are_collected_locally():
-    values = storage_settings({}, ROOT, ENV)
+    values = storage_settings({}, ROOT, {**ENV, BUILDING_MARKER: "1"})
     assert values["STORAGES"]["staticfiles"]["BACKEND"] == (
         "django.contrib.staticfiles.storage.StaticFilesStorage"
     )
@@ -48,8 +50,8 @@ def test_hashed_names_use_manifest_storages():
     assert storage_settings({}, ROOT, {**env, "DYNO": "web.1"})["STORAGES"]["staticfiles"] == {
         "BACKEND": f"{PACKAGE}.ManifestS3StaticStorage"
     }
-    assert storage_settings({}, ROOT, env)["STORAGES"]["staticfiles"] == {
-        "BACKEND": "herokuify_buildpack.build.manifeststorage.LinkingManifestStorage"
+    assert storage_settings({}, ROOT, {**env, BUILDING_MARKER: "1"})["STORAGES"]["staticfiles"] == {
+        "BACKEND": "herokuify_buildpack.assets.manifeststorage.LinkingManifestStorage"
     }
 
 
@@ -104,5 +106,12 @@ def test_no_secret_in_the_settings():
 
 
 def test_missing_bucket_at_run_time_is_a_clear_error():
-    with pytest.raises(ValueError, match="AWS_STORAGE_BUCKET_NAME"):
+    with pytest.raises(HerokuifyError, match="AWS_STORAGE_BUCKET_NAME"):
         storage_settings({}, ROOT, {"DYNO": "web.1"})
+
+
+def test_without_the_build_marker_the_bucket_is_used_even_off_a_dyno():
+    """An image run anywhere (no DYNO) serves the bucket's URLs; only the build collects locally."""
+    values = storage_settings({}, ROOT, ENV)
+    assert values["STORAGES"]["staticfiles"] == {"BACKEND": f"{PACKAGE}.CachedS3StaticStorage"}
+    assert values["STATIC_URL"].startswith("https://my-assets.s3.")

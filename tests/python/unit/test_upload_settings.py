@@ -2,8 +2,8 @@
 
 import pytest
 
-from herokuify_buildpack.errors import BuildError
-from herokuify_buildpack.upload.options import UploadSettings
+from herokuify_buildpack.config import UploadSettings
+from herokuify_buildpack.errors import HerokuifyError
 
 
 def test_defaults():
@@ -44,6 +44,6 @@ def test_only_1_turns_pruning_on(value):
 )
 @pytest.mark.parametrize("value", ["0", "-1", "ten", "1.5"])
 def test_a_bad_value_is_named_with_what_it_must_be(name, value):
-    with pytest.raises(BuildError) as raised:
+    with pytest.raises(HerokuifyError) as raised:
         UploadSettings.from_env({name: value})
     assert str(raised.value) == f"{name} must be a whole number above 0, not {value!r}"

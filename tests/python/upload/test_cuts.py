@@ -10,9 +10,9 @@ import math
 
 import pytest
 
-from herokuify_buildpack.upload.cachefiles import cache_file
-from herokuify_buildpack.upload.cuts import MAX_KEYS, NO_CUTS, ListingCuts
-from herokuify_buildpack.upload.remote import list_prefix
+from herokuify_buildpack.bucket.cuts import MAX_KEYS, NO_CUTS, ListingCuts
+from herokuify_buildpack.bucket.listing import list_prefix
+from herokuify_buildpack.cachedir import cache_file
 from herokuify_dev.proxy import running_proxy
 from herokuify_dev.s3server import make_client
 

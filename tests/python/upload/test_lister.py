@@ -12,12 +12,11 @@ import os
 
 import pytest
 
-from herokuify_buildpack.config import S3Config
-from herokuify_buildpack.errors import BuildError
-from herokuify_buildpack.upload.cuts import NO_CUTS
-from herokuify_buildpack.upload.lister import ListerAnswers, serve
-from herokuify_buildpack.upload.options import UploadSettings
-from herokuify_buildpack.upload.remote import list_prefix
+from herokuify_buildpack.bucket.cuts import NO_CUTS
+from herokuify_buildpack.bucket.lister import ListerAnswers, fetch, serve
+from herokuify_buildpack.bucket.listing import list_prefix
+from herokuify_buildpack.config import S3Config, UploadSettings
+from herokuify_buildpack.errors import HerokuifyError
 
 
 def answers_of(config_vars: dict[str, str]) -> ListerAnswers:
@@ -43,7 +42,7 @@ def test_the_listing_arrives_as_listed(s3_client, bucket, config_vars):
 def test_a_missing_bucket_is_the_first_answer(config_vars):
     answers = answers_of({**config_vars, "AWS_STORAGE_BUCKET_NAME": "no-such-bucket-here"})
     for read in (answers.listing, answers.bucket_check_so_far):  # the second once it has come
-        with pytest.raises(BuildError, match="bucket no-such-bucket-here does not exist"):
+        with pytest.raises(HerokuifyError, match="bucket no-such-bucket-here does not exist"):
             read()
 
 
@@ -54,7 +53,7 @@ def test_the_early_check_waits_for_nothing():
     answers.bucket_check_so_far()  # nothing has come: no wait, no error
     os.write(write_end, json.dumps({"error": "bucket b does not exist"}).encode() + b"\n")
     os.close(write_end)
-    with pytest.raises(BuildError, match="bucket b does not exist"):
+    with pytest.raises(HerokuifyError, match="bucket b does not exist"):
         answers.listing()
 
 
@@ -68,3 +67,23 @@ def test_a_lister_that_ends_without_answering_is_reported():
     answers = answers_from({"ok": None})
     with pytest.raises(RuntimeError, match="ended without answering"):
         answers.listing()
+
+
+def test_a_lister_that_dies_shows_the_last_lines_it_wrote(tmp_path):
+    log = tmp_path / "lister.log"
+    log.write_text("".join(f"line {number}\n" for number in range(30)) + "MemoryError: boom\n")
+    answers = ListerAnswers(io.BytesIO(b""), log)
+    with pytest.raises(RuntimeError) as raised:
+        answers.listing()
+    message = str(raised.value)
+    assert message.startswith("the listing process ended without answering; the last lines")
+    assert message.endswith("line 29\nMemoryError: boom")
+    assert "line 20\n" not in message  # only the last lines
+
+
+def test_fetched_in_this_process_the_answers_are_the_same(s3_client, bucket, config_vars):
+    """The compile step waits on BucketAnswers, whichever process fetched them."""
+    s3_client.put_object(Bucket=bucket, Key="static/app.css", Body=b"body {}")
+    in_process = fetch(S3Config.from_env(config_vars), UploadSettings.from_env({}), NO_CUTS)
+    assert in_process.listing() == answers_of(config_vars).listing()
+    assert list(in_process.listing()) == ["static/app.css"]

@@ -21,17 +21,18 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.utils import parse_timestamp
 
+from herokuify_buildpack.assets.prehash import SourceEtags
+from herokuify_buildpack.bucket import releases
+from herokuify_buildpack.bucket.client import make_client as build_client
+from herokuify_buildpack.bucket.client import parse_iso_timestamp
+from herokuify_buildpack.bucket.listing import list_prefix
 from herokuify_buildpack.config import S3Config
-from herokuify_buildpack.errors import BuildError
-from herokuify_buildpack.upload import releases, transfer
+from herokuify_buildpack.errors import HerokuifyError
+from herokuify_buildpack.upload import transfer
 from herokuify_buildpack.upload.cache import UploadCache
 from herokuify_buildpack.upload.etag import PART_SIZE, expected_etag
 from herokuify_buildpack.upload.localfiles import scan
 from herokuify_buildpack.upload.plan import plan_uploads
-from herokuify_buildpack.upload.prehash import SourceEtags
-from herokuify_buildpack.upload.remote import list_prefix
-from herokuify_buildpack.upload.s3client import make_client as build_client
-from herokuify_buildpack.upload.s3client import parse_iso_timestamp
 from herokuify_dev.proxy import running_proxy
 from herokuify_dev.s3server import make_client
 
@@ -366,5 +367,7 @@ def test_source_etags_name_a_source_that_cannot_be_read(tmp_path):
     link = tmp_path / "staticfiles" / "not-a-file.css"
     link.symlink_to(folder)
     etags = SourceEtags([folder])
-    with pytest.raises(BuildError, match=f"static file {folder} cannot be read: Is a directory"):
+    with pytest.raises(
+        HerokuifyError, match=f"static file {folder} cannot be read: Is a directory"
+    ):
         etags.etag(link, 0)

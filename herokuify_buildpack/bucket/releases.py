@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from herokuify_buildpack.upload.remote import RemoteObject
+from herokuify_buildpack.bucket.listing import RemoteObject
 
 RECORDS_DIR = ".herokuify/releases"
 # Never prune an object this young: a concurrent build may be about to record it.

@@ -8,9 +8,9 @@ import tempfile
 from pathlib import Path
 
 
-def cache_file(cache_dir: Path, kind: str, location: str) -> Path:
-    """The file in CACHE_DIR holding ``kind`` for ``location`` (see S3Config.location)."""
-    name = hashlib.sha256(location.encode()).hexdigest()[:16]
+def cache_file(cache_dir: Path, kind: str, cache_key: str) -> Path:
+    """The file in CACHE_DIR holding ``kind`` for ``cache_key`` (see S3Config.cache_key)."""
+    name = hashlib.sha256(cache_key.encode()).hexdigest()[:16]
     return cache_dir / "herokuify" / f"{kind}-{name}.json"
 
 

@@ -12,7 +12,7 @@ import os
 import stat
 from pathlib import Path
 
-from herokuify_buildpack.errors import BuildError
+from herokuify_buildpack import errors
 
 
 def check_sources(build_dir: Path, app_root: Path, static_root: Path) -> list[Path]:
@@ -24,15 +24,9 @@ def check_sources(build_dir: Path, app_root: Path, static_root: Path) -> list[Pa
     collected_into = static_root.resolve()
     holds_the_app = app_root.resolve().is_relative_to(collected_into)
     if holds_the_app or not collected_into.is_relative_to(build):
-        raise BuildError(
-            f"STATIC_ROOT is {static_root}, outside the app or holding it; the build clears it. "
-            "Use a folder of its own inside the app, such as BASE_DIR / 'staticfiles'."
-        )
+        raise errors.STATIC_ROOT_NOT_ITS_OWN(static_root=static_root)
     if not apps.is_installed("django.contrib.staticfiles"):
-        raise BuildError(
-            "django.contrib.staticfiles is not in INSTALLED_APPS, so there is no collectstatic: "
-            "add it to the app's settings"
-        )
+        raise errors.NO_STATICFILES_APP()
     ignore_patterns = apps.get_app_config("staticfiles").ignore_patterns
     source_folders: dict[str, Path] = {}
     sources: list[Path] = []
@@ -42,7 +36,9 @@ def check_sources(build_dir: Path, app_root: Path, static_root: Path) -> list[Pa
         try:
             listing = list(finder.list(ignore_patterns))
         except OSError as exc:
-            raise BuildError(f"cannot list static files: {exc.strerror}: {exc.filename}") from exc
+            raise errors.STATIC_FILES_UNLISTABLE(
+                reason=exc.strerror, filename=exc.filename
+            ) from exc
         for name, storage in listing:
             if storage.location not in source_folders:
                 source_folders[storage.location] = Path(storage.location).resolve()
@@ -54,10 +50,7 @@ def check_sources(build_dir: Path, app_root: Path, static_root: Path) -> list[Pa
             sources.append(Path(source))
     for folder in source_folders.values():
         if folder.is_relative_to(collected_into) or collected_into.is_relative_to(folder):
-            raise BuildError(
-                f"STATIC_ROOT ({static_root}) overlaps {folder}, which static files are "
-                "collected from, so clearing it would lose them. Give STATIC_ROOT its own folder."
-            )
+            raise errors.STATIC_ROOT_OVERLAPS_SOURCES(static_root=static_root, folder=folder)
     return sources
 
 
@@ -69,15 +62,12 @@ def _check_source(name: str, source: str, folder_inside: bool, build: Path) -> N
         if is_link:
             mode = os.stat(source).st_mode
     except FileNotFoundError as exc:
-        raise BuildError(f"static file {name} is a link to a missing file") from exc
+        raise errors.STATIC_FILE_DANGLING_LINK(name=name) from exc
     except OSError as exc:
-        raise BuildError(f"static file {name} cannot be read: {exc.strerror}") from exc
+        raise errors.STATIC_FILE_UNREADABLE(name=name, reason=exc.strerror) from exc
     if not stat.S_ISREG(mode):
-        raise BuildError(f"static file {name} is not a regular file (a pipe, socket or device)")
+        raise errors.STATIC_FILE_NOT_REGULAR(name=name)
     if is_link or not folder_inside:
         target = Path(source).resolve()
         if not target.is_relative_to(build):
-            raise BuildError(
-                f"static file {name} is a link to {target}, outside the app, and herokuify "
-                "never publishes files from outside the app. Copy the file in, or remove the link."
-            )
+            raise errors.STATIC_FILE_OUTSIDE_APP(name=name, target=target)

@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from herokuify_buildpack.errors import BuildError
+from herokuify_buildpack import errors
 
 _DOTTED_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 # The line startproject writes: os.environ.setdefault("DJANGO_SETTINGS_MODULE", "x.settings")
@@ -25,25 +25,16 @@ class DjangoApp:
     settings_module: str
 
 
-def locate_app(build_dir: Path, manage_py: str, settings_from_config: str) -> DjangoApp:
+def locate_app(build_dir: Path, manage_py: str, settings_from_config: str | None) -> DjangoApp:
     """``manage_py`` is the path that bin/detect's rule found, relative to ``build_dir``."""
     if not manage_py:
-        raise BuildError(
-            "no manage.py within 3 levels of the app root. "
-            "herokuify only builds Django apps; commit manage.py or remove this buildpack."
-        )
+        raise errors.NO_MANAGE_PY()
     manage_path = build_dir / manage_py
-    module = settings_from_config.strip() or _module_from_manage_py(manage_path)
+    module = settings_from_config or _module_from_manage_py(manage_path)
     if not _DOTTED_PATH.match(module):
-        raise BuildError(
-            f"DJANGO_SETTINGS_MODULE {module!r} is not a dotted Python module path "
-            "such as mysite.settings"
-        )
+        raise errors.SETTINGS_MODULE_NOT_DOTTED(module=module)
     if module == GENERATED_MODULE:
-        raise BuildError(
-            f"DJANGO_SETTINGS_MODULE names the generated {GENERATED_MODULE}; set it to the app's "
-            f"own settings module (herokuify switches dynos to {GENERATED_MODULE} itself)"
-        )
+        raise errors.SETTINGS_MODULE_IS_GENERATED(generated=GENERATED_MODULE)
     app = DjangoApp(build_dir=build_dir, root=manage_path.parent, settings_module=module)
     _check_inside_app(app)
     return app
@@ -52,10 +43,7 @@ def locate_app(build_dir: Path, manage_py: str, settings_from_config: str) -> Dj
 def _module_from_manage_py(manage_path: Path) -> str:
     match = _SETDEFAULT.search(manage_path.read_text(errors="replace"))
     if not match:
-        raise BuildError(
-            f"could not tell the settings module from {manage_path.name}: "
-            "set it with heroku config:set DJANGO_SETTINGS_MODULE=mysite.settings"
-        )
+        raise errors.SETTINGS_MODULE_NOT_IN_MANAGE_PY(manage_py=manage_path.name)
     return match.group(1)
 
 
@@ -75,12 +63,6 @@ def _check_inside_app(app: DjangoApp) -> None:
         origins = list(spec.submodule_search_locations)
     build = app.build_dir.resolve()
     if not origins:
-        raise BuildError(
-            f"settings module {app.settings_module} (from DJANGO_SETTINGS_MODULE or manage.py) "
-            "is not in the app: check its spelling"
-        )
+        raise errors.SETTINGS_MODULE_MISSING(module=app.settings_module)
     if not any(_is_app_code(Path(origin).resolve(), build) for origin in origins):
-        raise BuildError(
-            f"settings module {app.settings_module} is not part of the app: it imports from "
-            f"{origins[0]}. Point DJANGO_SETTINGS_MODULE at the app's own settings."
-        )
+        raise errors.SETTINGS_MODULE_OUTSIDE_APP(module=app.settings_module, origin=origins[0])

@@ -15,12 +15,11 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from herokuify_buildpack import output
-from herokuify_buildpack.build.app import DjangoApp
-from herokuify_buildpack.build.links import BackgroundLinks
-from herokuify_buildpack.build.sources import check_sources
-from herokuify_buildpack.errors import BuildError
-from herokuify_buildpack.upload.prehash import SourceEtags
+from herokuify_buildpack import errors, output
+from herokuify_buildpack.assets.app import DjangoApp
+from herokuify_buildpack.assets.links import BackgroundLinks
+from herokuify_buildpack.assets.prehash import SourceEtags
+from herokuify_buildpack.assets.sources import check_sources
 from herokuify_buildpack.upload.publish import StaticSource
 
 
@@ -34,9 +33,11 @@ def setup_django(app: DjangoApp, settings_module: str) -> None:
     try:
         django.setup()
     except Exception as exc:
-        raise BuildError(
-            f"the settings module {app.settings_module} failed to load: "
-            f"{type(exc).__name__}: {exc}{_where(exc, app.root)}"
+        raise errors.SETTINGS_FAILED_TO_LOAD(
+            module=app.settings_module,
+            failure=type(exc).__name__,
+            exc=exc,
+            where=_where(exc, app.root),
         ) from exc
     finally:
         output.keep_enabled()
@@ -48,7 +49,7 @@ def collect(app: DjangoApp, verbosity: int) -> tuple[StaticSource, Callable[[], 
     from django.conf import settings
     from django.core.management import call_command
 
-    from herokuify_buildpack.build.collectstatic import collectstatic_command
+    from herokuify_buildpack.assets.collectstatic import collectstatic_command
 
     static_root = Path(settings.STATIC_ROOT)
     sources = check_sources(app.build_dir, app.root, static_root)
@@ -65,7 +66,7 @@ def collect(app: DjangoApp, verbosity: int) -> tuple[StaticSource, Callable[[], 
             command = collectstatic_command(links)
             call_command(command, interactive=False, link=True, verbosity=verbosity)
         except Exception as exc:
-            raise BuildError(f"collectstatic failed: {type(exc).__name__}: {exc}") from exc
+            raise errors.COLLECTSTATIC_FAILED(failure=type(exc).__name__, exc=exc) from exc
         compressed = _compresses_offline()
         if compressed:
             links.wait()  # compress reads the collected files through STATIC_ROOT
@@ -99,7 +100,7 @@ def collect(app: DjangoApp, verbosity: int) -> tuple[StaticSource, Callable[[], 
 def _share_etags_with_storage(etags: SourceEtags) -> None:
     from django.core.files.storage import storages
 
-    from herokuify_buildpack.build.manifeststorage import LinkingManifestStorage
+    from herokuify_buildpack.assets.manifeststorage import LinkingManifestStorage
 
     storage = storages["staticfiles"]  # the instance collectstatic uses
     if isinstance(storage, LinkingManifestStorage):
@@ -132,7 +133,7 @@ def _compress(verbosity: int) -> None:
     try:
         call_command("compress", force=True, verbosity=verbosity)
     except Exception as exc:
-        raise BuildError(f"compress failed: {type(exc).__name__}: {exc}") from exc
+        raise errors.COMPRESS_FAILED(failure=type(exc).__name__, exc=exc) from exc
 
 
 def _where(exc: BaseException, app_root: Path) -> str:

@@ -20,9 +20,9 @@ from weakref import WeakKeyDictionary
 from django.contrib.staticfiles.storage import ManifestStaticFilesStorage
 from django.core.files.base import ContentFile, File
 
-from herokuify_buildpack.build.links import RelativeLinker
+from herokuify_buildpack.assets.links import RelativeLinker
+from herokuify_buildpack.assets.prehash import SourceEtags
 from herokuify_buildpack.upload.etag import PART_SIZE
-from herokuify_buildpack.upload.prehash import SourceEtags
 
 
 class LinkingManifestStorage(ManifestStaticFilesStorage):

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from herokuify_buildpack.upload.cachefiles import cache_file, write_atomically
+from herokuify_buildpack.cachedir import cache_file, write_atomically
 
 MAX_KEYS = 1000  # the most keys one listing request returns
 
@@ -36,9 +36,9 @@ class ListingCuts:
         return cls(cut_at, max(1, -(-len(ordered) // ranges)))
 
     @classmethod
-    def load(cls, cache_dir: Path, location: str) -> ListingCuts:
+    def load(cls, cache_dir: Path, cache_key: str) -> ListingCuts:
         try:
-            data = json.loads(cache_file(cache_dir, "listing-cuts", location).read_text())
+            data = json.loads(cache_file(cache_dir, "listing-cuts", cache_key).read_text())
             keys, range_size = tuple(data["keys"]), data["range_size"]
         except (OSError, ValueError, KeyError, TypeError):
             return cls()  # a missing or damaged file: list in one range, as a first deploy does
@@ -50,9 +50,9 @@ class ListingCuts:
         )
         return cls(keys, range_size) if well_formed else cls()
 
-    def save(self, cache_dir: Path, location: str) -> None:
-        path = cache_file(cache_dir, "listing-cuts", location)
-        if ListingCuts.load(cache_dir, location) != self:
+    def save(self, cache_dir: Path, cache_key: str) -> None:
+        path = cache_file(cache_dir, "listing-cuts", cache_key)
+        if ListingCuts.load(cache_dir, cache_key) != self:
             write_atomically(path, json.dumps({"keys": self.keys, "range_size": self.range_size}))
 
 

@@ -19,13 +19,13 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from herokuify_buildpack.errors import BuildError
+from herokuify_buildpack import errors
 from herokuify_buildpack.upload.etag import expected_etag
 
 # The worker finds this package where the build found it; -I keeps the app's environment out.
 _WORKER_CODE = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
-    "from herokuify_buildpack.upload import prehash; prehash.hash_listed_files()"
+    "from herokuify_buildpack.assets import prehash; prehash.hash_listed_files()"
 )
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 
@@ -53,7 +53,7 @@ class SourceEtags:
             self._collect_answer()
         assert self._hashed is not None
         if source in self._unreadable:
-            raise BuildError(f"static file {source} cannot be read: {self._unreadable[source]}")
+            raise errors.STATIC_FILE_UNREADABLE(name=source, reason=self._unreadable[source])
         return self._hashed.get(source)
 
     def record(self, path: str, etag: str) -> None:
@@ -73,9 +73,9 @@ class SourceEtags:
         return known if known is not None else expected_etag(path, size)
 
     def _collect_answer(self) -> None:
-        answer, errors = self._worker.communicate()
+        answer, stderr = self._worker.communicate()
         if self._worker.returncode != 0:
-            raise RuntimeError(f"the hashing process failed: {errors.decode(errors='replace')}")
+            raise RuntimeError(f"the hashing process failed: {stderr.decode(errors='replace')}")
         results = json.loads(answer)
         self._hashed = results["hashed"]
         self._unreadable = results["unreadable"]

@@ -16,7 +16,8 @@ import os
 import queue
 import threading
 
-from herokuify_buildpack.errors import BuildError
+from herokuify_buildpack import errors
+from herokuify_buildpack.errors import HerokuifyError
 
 
 class RelativeLinker:
@@ -54,7 +55,7 @@ class BackgroundLinks:
         self.sources: dict[str, str] = {}  # name in STATIC_ROOT -> the source it links to
         self._linker = RelativeLinker()
         self._queue: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
-        self._failure: BuildError | None = None
+        self._failure: HerokuifyError | None = None
         # A daemon: a build failing meanwhile exits without waiting for links nobody will use.
         self._thread = threading.Thread(
             target=self._make_queued_links, name="herokuify-links", daemon=True
@@ -70,7 +71,7 @@ class BackgroundLinks:
         try:
             self._linker.link(source, link)
         except OSError as exc:
-            raise _link_failure(link, exc) from exc
+            raise errors.LINK_FAILED(link=link, reason=exc.strerror) from exc
 
     def wait(self) -> None:
         if self._thread.is_alive():
@@ -85,9 +86,5 @@ class BackgroundLinks:
             try:
                 self._linker.link(source, link)
             except OSError as exc:
-                self._failure = _link_failure(link, exc)
+                self._failure = errors.LINK_FAILED(link=link, reason=exc.strerror)
                 return
-
-
-def _link_failure(link: str, exc: OSError) -> BuildError:
-    return BuildError(f"collectstatic could not link {link}: {exc.strerror}")

@@ -1,4 +1,4 @@
-"""The S3 client for the build, and one-line explanations of the ways S3 says no."""
+"""The build's S3 client, the bucket check, and which catalogued error each way S3 says no is."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from botocore.exceptions import (
 )
 from botocore.utils import parse_timestamp
 
+from herokuify_buildpack import errors
 from herokuify_buildpack.config import S3Config
-from herokuify_buildpack.errors import BuildError
+from herokuify_buildpack.errors import HerokuifyError
 
 # botocore's "legacy" retry mode backs off exponentially with jitter on throttling, 5xx and
 # dropped connections, per request. The "standard" and "adaptive" modes add a client-wide retry
@@ -32,8 +33,8 @@ def make_client(s3: S3Config, concurrency: int, read_timeout: int = 30) -> Any:
     session = botocore.session.get_session()
     parsers = session.get_component("response_parser_factory")
     parsers.set_parser_defaults(timestamp_parser=parse_iso_timestamp)
-    # botocore's own client: boto3's adds methods the build does not use, and costs 40 ms more
-    # to make. s3transfer takes either.
+    # botocore's own client: boto3's adds methods the build does not use, and takes longer to
+    # make. s3transfer takes either.
     return session.create_client(
         "s3",
         aws_access_key_id=s3.access_key,
@@ -50,7 +51,7 @@ def make_client(s3: S3Config, concurrency: int, read_timeout: int = 30) -> Any:
 
 
 def parse_iso_timestamp(value: str) -> datetime:
-    """botocore reads each timestamp with dateutil, half the cost of parsing a listing page.
+    """botocore reads each timestamp with dateutil, a large part of parsing a listing page.
     S3 lists LastModified in ISO 8601, which the standard library reads directly (with the
     trailing Z from Python 3.11 on); anything else goes to botocore's own parser."""
     try:
@@ -78,14 +79,11 @@ def check_bucket(client: Any, s3: S3Config) -> None:
     # S3 answers None for us-east-1 and "EU" for the oldest eu-west-1 buckets; "auto" is R2's.
     region = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(location, location)
     if region != "auto" and region != s3.region:
-        raise BuildError(
-            f"bucket {s3.bucket} is in {region}, but AWS_S3_REGION_NAME is {s3.region}. "
-            f"Set AWS_S3_REGION_NAME={region}."
-        )
+        raise errors.WRONG_REGION(bucket=s3.bucket, actual=region, configured=s3.region)
 
 
-def explain(exc: Exception, s3: S3Config, doing: str) -> BuildError:
-    """Turn a botocore failure into a BuildError that names the bucket and what to do."""
+def explain(exc: Exception, s3: S3Config, doing: str) -> HerokuifyError:
+    """The catalogued error for a botocore failure; anything else is re-raised, as a bug."""
     bucket = s3.bucket
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
@@ -93,54 +91,35 @@ def explain(exc: Exception, s3: S3Config, doing: str) -> BuildError:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
         if code == "NoSuchBucket":
-            return BuildError(
-                f"bucket {bucket} does not exist{_at(s3)}. "
-                "Create it, or correct AWS_STORAGE_BUCKET_NAME."
-            )
+            return errors.NO_SUCH_BUCKET(bucket=bucket, at=_at(s3))
         if code in ("PermanentRedirect", "AuthorizationHeaderMalformed", "301") or status == 301:
             actual = headers.get("x-amz-bucket-region") or error.get("Region") or "another region"
-            return BuildError(
-                f"bucket {bucket} is in {actual}, but AWS_S3_REGION_NAME is {s3.region}. "
-                f"Set AWS_S3_REGION_NAME={actual}."
-            )
+            return errors.WRONG_REGION(bucket=bucket, actual=actual, configured=s3.region)
         if code == "AccessControlListNotSupported":
-            return BuildError(
-                f"bucket {bucket} has ACLs disabled (Object Ownership: Bucket owner enforced). "
-                "Set HEROKUIFY_STATIC_ACL=none and allow public reads of static/* by bucket policy."
-            )
+            return errors.ACLS_DISABLED(bucket=bucket)
         if code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403") or (
             status == 403
         ):
-            return BuildError(
-                f"access denied to bucket {bucket} while {doing} ({code}). Check AWS_ACCESS_KEY_ID "
-                "and AWS_SECRET_ACCESS_KEY, and that they may list and write the bucket."
-            )
+            return errors.ACCESS_DENIED(bucket=bucket, doing=doing, code=code)
         if isinstance(status, int) and status >= 500:
             # botocore gives a cut-short answer status 500 and, lacking a code, the status.
             answer = f"{status} {code}" if code and code != str(status) else f"{status}"
-            return BuildError(
-                f"S3 answered {answer} while {doing} (bucket {bucket}), also when retried."
-            )
-        return BuildError(f"S3 refused {doing} (bucket {bucket}): {status} {code}.")
+            return errors.STORE_FAILING(answer=answer, doing=doing, bucket=bucket)
+        return errors.STORE_REFUSED(doing=doing, bucket=bucket, status=status, code=code)
     if isinstance(exc, NoCredentialsError):
-        return BuildError("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+        return errors.NO_CREDENTIALS()
     if isinstance(exc, ConnectionError):
-        return BuildError(
-            f"could not reach S3{_at(s3)} for bucket {bucket} ({doing}): "
-            f"{type(exc).__name__}. Check AWS_S3_ENDPOINT_URL and that the store is up."
+        return errors.STORE_UNREACHABLE(
+            at=_at(s3), bucket=bucket, doing=doing, failure=type(exc).__name__
         )
     if isinstance(exc, ReadTimeoutError):
-        return BuildError(
-            f"S3 did not answer while {doing} (bucket {bucket}) within "
-            "HEROKUIFY_S3_READ_TIMEOUT seconds, also when retried."
-        )
+        return errors.STORE_SILENT(doing=doing, bucket=bucket)
     if isinstance(exc, HTTPClientError):
-        return BuildError(
-            f"the connection to S3{_at(s3)} dropped while {doing} (bucket {bucket}), also when "
-            f"retried ({type(exc).__name__})."
+        return errors.CONNECTION_DROPPED(
+            at=_at(s3), doing=doing, bucket=bucket, failure=type(exc).__name__
         )
     if isinstance(exc, BotoCoreError):
-        return BuildError(f"S3 failed while {doing} (bucket {bucket}): {type(exc).__name__}.")
+        return errors.STORE_FAILED(doing=doing, bucket=bucket, failure=type(exc).__name__)
     raise exc
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from herokuify_buildpack.upload.cuts import MAX_KEYS, NO_CUTS, ListingCuts
+from herokuify_buildpack.bucket.cuts import MAX_KEYS, NO_CUTS, ListingCuts
 
 
 @dataclass(frozen=True)

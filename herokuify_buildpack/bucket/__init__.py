@@ -1,0 +1,1 @@
+"""Bucket access: the S3 client and how its refusals read, the listing, the lister, releases."""

@@ -1,1 +1,0 @@
-"""The build: what bin/compile runs inside the slug's Python."""

@@ -1,0 +1,121 @@
+"""The compile step, whatever the platform: settings module, local collect and compress, then one
+batch upload.
+
+A platform adapter (platforms/) hands it plain paths, the config vars as a mapping, the bucket's
+answers to wait on (fetched by whatever process the adapter chose), and a ``Platform`` for the
+two things only the platform knows: how dynos get their settings module, and what the Python
+buildpack before this one did.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from herokuify_buildpack import errors, output
+from herokuify_buildpack.assets.app import DjangoApp, locate_app
+from herokuify_buildpack.assets.collect import collect, setup_django
+from herokuify_buildpack.assets.settingsmodule import write_settings_module
+from herokuify_buildpack.bucket.lister import BucketAnswers
+from herokuify_buildpack.config import BUILDING_MARKER, STATIC_PREFIX, Config, S3Config
+from herokuify_buildpack.upload.publish import PublishResult, publish_static
+
+
+@dataclass(frozen=True)
+class BuildPaths:
+    build_dir: Path
+    cache_dir: Path
+    manage_py: str  # relative to build_dir, as the platform's detect found it; "" for none
+
+
+class Platform(Protocol):
+    def launch_with(self, settings_module: str | None) -> str | None:
+        """Makes the app's processes load ``settings_module`` (None: the app's own, unchanged),
+        and may say how, in one line for the log."""
+
+    def earlier_collectstatic(self, config: Config) -> str:
+        """One line for the log: what the Python buildpack's own collectstatic did."""
+
+
+def compile_app(
+    paths: BuildPaths, env: Mapping[str, str], answers: BucketAnswers, platform: Platform
+) -> None:
+    started = time.monotonic()
+    config = Config.from_env(env)
+    app = locate_app(paths.build_dir, paths.manage_py, config.settings_module)
+    output.info(
+        f"Django app in {_shown(app.root, paths.build_dir)}, settings {app.settings_module}"
+    )
+
+    settings_module = _prepare_settings_module(app, config, platform)
+    _export_for_django(env)
+    setup_django(app, settings_module)
+    _check_storage_applied(config.s3, settings_module)
+    answers.bucket_check_so_far()
+
+    output.step("Collecting static files locally")
+    output.info(platform.earlier_collectstatic(config))
+    collected, wait_for_links = collect(app, config.verbosity)
+
+    output.step(f"Uploading static files to {config.s3.describe(STATIC_PREFIX)}")
+    result = publish_static(answers, config.s3, collected, paths.cache_dir, config.upload)
+    wait_for_links()  # they are part of the slug
+    output.step(_summary(result, config.s3, time.monotonic() - started))
+
+
+def _prepare_settings_module(app: DjangoApp, config: Config, platform: Platform) -> str:
+    if config.keep_settings_module:
+        platform.launch_with(None)
+        output.info(
+            f"HEROKUIFY_KEEP_SETTINGS_MODULE=1: using {app.settings_module} as it is; "
+            "it must call apply_storage_settings (see the README)"
+        )
+        return app.settings_module
+    module = write_settings_module(app)
+    output.info(
+        f"Wrote {_shown(app.root / f'{module}.py', app.build_dir)} over {app.settings_module}"
+    )
+    said = platform.launch_with(module)
+    if said:
+        output.info(said)
+    return module
+
+
+def _export_for_django(env: Mapping[str, str]) -> None:
+    """The app's settings read their config vars (SECRET_KEY, DATABASE_URL...) from the
+    environment, as on a dyno. The marker keeps the storages on local disk while building."""
+    os.environ.update(env)
+    os.environ[BUILDING_MARKER] = "1"
+
+
+def _check_storage_applied(s3: S3Config, settings_module: str) -> None:
+    from django.conf import settings
+
+    if s3.public_url(STATIC_PREFIX) != settings.STATIC_URL:
+        raise errors.STORAGE_SETTINGS_NOT_APPLIED(
+            module=settings_module, static_url=settings.STATIC_URL
+        )
+
+
+def _summary(result: PublishResult, s3: S3Config, seconds: float) -> str:
+    return (
+        f"Done: {result.uploaded} files uploaded, {result.unchanged} unchanged, "
+        f"{_size(result.bytes_uploaded)} sent in {seconds:.1f} s to {s3.describe(STATIC_PREFIX)}"
+    )
+
+
+def _size(count: int) -> str:
+    if count < 1024:
+        return f"{count} B"
+    if count < 1024 * 1024:
+        return f"{count / 1024:.1f} KB"
+    return f"{count / (1024 * 1024):.1f} MB"
+
+
+def _shown(path: Path, build_dir: Path) -> str:
+    relative = path.relative_to(build_dir).as_posix()
+    return "the app root" if relative == "." else relative
