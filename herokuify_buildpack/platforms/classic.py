@@ -1,25 +1,24 @@
 """The classic buildpack API, Python side: ``bin/compile`` hands over here.
 
     python -m herokuify_buildpack.platforms.classic BUILD_DIR CACHE_DIR ENV_DIR \
-        --manage-py PATH --lister-fd 3
+        --manage-py PATH --lister-fd 3 --lister-log FILE
 
-This adapter owns what is the classic platform's: config vars as files in ENV_DIR, the lister
-process's pipe that bin/compile opened, heroku/python before it, and ``.profile.d``, which makes
-every dyno load the generated settings module. The work itself is ``core.compile_app``.
+This adapter owns what is the classic platform's: config vars as files in ENV_DIR, heroku/python
+before it, and ``.profile.d``, which makes every dyno load the generated settings module. The
+work itself is ``core.compile_app``.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from herokuify_buildpack import errors, output
 from herokuify_buildpack.config import Config
-from herokuify_buildpack.errors import HerokuifyError
-from herokuify_buildpack.platforms.envdir import read_env_dir
+from herokuify_buildpack.platforms import handover
+
+if TYPE_CHECKING:
+    from herokuify_buildpack.bucket.lister import BucketAnswers
 
 PROFILE_SCRIPT = Path(".profile.d") / "herokuify.sh"
 
@@ -59,62 +58,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("build_dir", type=Path)
     parser.add_argument("cache_dir", type=Path)
     parser.add_argument("env_dir", type=Path)
-    parser.add_argument(
-        "--manage-py", default="", help="manage.py's path in BUILD_DIR, as bin/detect found it"
-    )
-    parser.add_argument(
-        "--lister-fd", type=int, required=True, help="where the lister process's answers arrive"
-    )
-    parser.add_argument("--lister-log", type=Path, help="the lister process's stderr")
+    handover.add_arguments(parser)
     args = parser.parse_args(argv)
-
-    output.setup()
-    config_vars = read_env_dir(args.env_dir)
-    output.redact.add(config_vars.secret_values())
-    try:
-        _check_requirements()
-        for reason in config_vars.ignored:
-            output.info(f"Ignoring a config var: {reason}")
-        _compile(args, config_vars.values)
-    except HerokuifyError as exc:
-        output.error(f"herokuify: {exc}")
-        return 1
-    except Exception as exc:
-        # A bug, not bad input: the traceback helps a report, and is masked like all output.
-        output.error(traceback.format_exc())
-        output.error(f"herokuify: {errors.UNEXPECTED(failure=type(exc).__name__, exc=exc)}")
-        return 1
-    finally:
-        if args.lister_log:
-            args.lister_log.unlink(missing_ok=True)
-    return 0
-
-
-def _check_requirements() -> None:
-    from herokuify_buildpack.assets import requirements
-
-    missing = requirements.missing_lines()
-    if missing:
-        raise errors.MISSING_PACKAGES(lines="\n".join(missing))
-
-
-def _compile(args: argparse.Namespace, env: dict[str, str]) -> None:
-    # Imported only now: they need the packages checked above.
-    from herokuify_buildpack.bucket.lister import ListerAnswers
-    from herokuify_buildpack.core import BuildPaths, compile_app
-
     build_dir = args.build_dir.resolve()
-    paths = BuildPaths(build_dir, args.cache_dir.resolve(), args.manage_py)
-    # Left open to the end: when a build fails early, a thread may still be reading it.
-    answers = ListerAnswers(open(args.lister_fd, "rb"), args.lister_log)  # noqa: SIM115
-    compile_app(paths, env, answers, ClassicPlatform(build_dir))
+
+    def compile_with(env: dict[str, str], answers: BucketAnswers) -> None:
+        from herokuify_buildpack.core import BuildPaths, compile_app
+
+        paths = BuildPaths(build_dir, args.cache_dir.resolve(), args.manage_py)
+        compile_app(paths, env, answers, ClassicPlatform(build_dir))
+
+    return handover.hand_over(args.env_dir, "ENV_DIR", args, compile_with)
 
 
 if __name__ == "__main__":
-    exit_code = main()
-    # The build is over, and every file it wrote is closed. Skip the interpreter's teardown,
-    # which frees every object Django made, one by one: a noticeable part of an unchanged
-    # redeploy.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(exit_code)
+    handover.exit_now(main())

@@ -1,5 +1,6 @@
 """Config vars as a platform hands them to a build: a folder with one file per variable, read
-as bytes and never evaluated. The classic API's ENV_DIR has this form."""
+as bytes and never evaluated. The classic API's ENV_DIR and the CNB API's $CNB_PLATFORM_DIR/env
+have this form."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ class ConfigVars:
         return secret_values(self.values)
 
 
-def read_env_dir(env_dir: Path) -> ConfigVars:
+def read_env_dir(env_dir: Path, shown_as: str = "ENV_DIR") -> ConfigVars:
+    """``shown_as``: what the platform calls the folder, for the reasons an entry is ignored."""
     found = ConfigVars()
     if not env_dir.is_dir():
         return found
@@ -42,7 +44,7 @@ def read_env_dir(env_dir: Path) -> ConfigVars:
         elif name in _RESERVED:
             found.ignored.append(f"{name} is set by the platform, not by config vars")
         elif entry.is_symlink() or not entry.is_file():
-            found.ignored.append(f"{name} is not a regular file in ENV_DIR")
+            found.ignored.append(f"{name} is not a regular file in {shown_as}")
         else:
             # Bytes that are not UTF-8 survive the round trip into os.environ unchanged.
             found.values[name] = entry.read_bytes().decode("utf-8", "surrogateescape")

@@ -65,6 +65,6 @@ setup() {
 	run env -i PATH=/usr/bin:/bin BUILDPACK_XTRACE=1 "${REPO_DIR}/bin/compile" \
 		"${BUILD_DIR}" "${CACHE_DIR}" "${ENV_DIR}"
 	[ "${status}" -eq 0 ]
-	[[ "${output}" == *"+ config_var_is "* ]]
+	[[ "${output}" == *"+ helper::config_var_is "* ]]
 	[[ "${output}" == *"herokuify: skipped, because HEROKUIFY_DISABLE=1"* ]]
 }

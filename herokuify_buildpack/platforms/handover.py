@@ -1,0 +1,81 @@
+"""What every platform adapter does around the core: read the config vars, mask their secrets,
+check the app's packages, wait on the lister's answers, and report how the build ended.
+
+Each adapter's entry point (``bin/compile``, ``bin/build``) starts the lister process and hands
+over with the same three options, which ``add_arguments`` defines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+from herokuify_buildpack import errors, output
+from herokuify_buildpack.errors import HerokuifyError
+from herokuify_buildpack.platforms.envdir import read_env_dir
+
+if TYPE_CHECKING:  # importing it needs the packages that hand_over checks first
+    from herokuify_buildpack.bucket.lister import BucketAnswers
+
+Compile = Callable[[dict[str, str], "BucketAnswers"], None]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--manage-py", default="", help="manage.py's path in the app, as bin/detect found it"
+    )
+    parser.add_argument(
+        "--lister-fd", type=int, required=True, help="where the lister process's answers arrive"
+    )
+    parser.add_argument("--lister-log", type=Path, help="the lister process's stderr")
+
+
+def hand_over(env_dir: Path, shown_as: str, args: argparse.Namespace, compile_app: Compile) -> int:
+    """Runs ``compile_app(config_vars, answers)``; the exit code of the build. ``shown_as``:
+    what the platform calls ``env_dir``."""
+    output.setup()
+    config_vars = read_env_dir(env_dir, shown_as)
+    output.redact.add(config_vars.secret_values())
+    try:
+        _check_requirements()
+        for reason in config_vars.ignored:
+            output.info(f"Ignoring a config var: {reason}")
+        from herokuify_buildpack.bucket.lister import ListerAnswers
+
+        # Left open to the end: when a build fails early, a thread may still be reading it.
+        answers = ListerAnswers(open(args.lister_fd, "rb"), args.lister_log)  # noqa: SIM115
+        compile_app(config_vars.values, answers)
+    except HerokuifyError as exc:
+        output.error(f"herokuify: {exc}")
+        return 1
+    except Exception as exc:
+        # A bug, not bad input: the traceback helps a report, and is masked like all output.
+        output.error(traceback.format_exc())
+        output.error(f"herokuify: {errors.UNEXPECTED(failure=type(exc).__name__, exc=exc)}")
+        return 1
+    finally:
+        if args.lister_log:
+            args.lister_log.unlink(missing_ok=True)
+    return 0
+
+
+def exit_now(code: int) -> NoReturn:
+    """The build is over, and every file it wrote is closed. Skips the interpreter's teardown,
+    which frees every object Django made, one by one: a noticeable part of an unchanged
+    redeploy."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _check_requirements() -> None:
+    from herokuify_buildpack.assets import requirements
+
+    missing = requirements.missing_lines()
+    if missing:
+        raise errors.MISSING_PACKAGES(lines="\n".join(missing))
