@@ -30,6 +30,9 @@ class BuildPaths:
     build_dir: Path
     cache_dir: Path
     manage_py: str  # relative to build_dir, as the platform's detect found it; "" for none
+    # Where the Python buildpack installed the app's packages, when that is outside build_dir:
+    # static files from there (Django's admin, say) are the app's too.
+    packages_dir: Path | None = None
 
 
 class Platform(Protocol):
@@ -59,7 +62,7 @@ def compile_app(
 
     output.step("Collecting static files locally")
     output.info(platform.earlier_collectstatic(config))
-    collected, wait_for_links = collect(app, config.verbosity)
+    collected, wait_for_links = collect(app, config.verbosity, paths.packages_dir)
 
     output.step(f"Uploading static files to {config.s3.describe(STATIC_PREFIX)}")
     result = publish_static(answers, config.s3, collected, paths.cache_dir, config.upload)

@@ -12,3 +12,8 @@ errors::step_failed() {
 	output::error "herokuify: bin/compile failed while ${step} (exit status ${status}).
 Build again with BUILDPACK_XTRACE=1 in the build's environment to see each command."
 }
+
+errors::no_python_cnb() {
+	output::error "herokuify: no Python from an earlier buildpack in this build. Put heroku/python before this buildpack:
+pack build APP --buildpack heroku/python --buildpack herokuify/django-s3, or the same order in project.toml"
+}

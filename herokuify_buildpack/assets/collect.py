@@ -43,7 +43,9 @@ def setup_django(app: DjangoApp, settings_module: str) -> None:
         output.keep_enabled()
 
 
-def collect(app: DjangoApp, verbosity: int) -> tuple[StaticSource, Callable[[], None]]:
+def collect(
+    app: DjangoApp, verbosity: int, packages_dir: Path | None = None
+) -> tuple[StaticSource, Callable[[], None]]:
     """What STATIC_ROOT holds once collected (and compressed), and a function that waits for
     the links collectstatic may still be making there: the build calls it before it ends."""
     from django.conf import settings
@@ -52,7 +54,7 @@ def collect(app: DjangoApp, verbosity: int) -> tuple[StaticSource, Callable[[], 
     from herokuify_buildpack.assets.collectstatic import collectstatic_command
 
     static_root = Path(settings.STATIC_ROOT)
-    sources = check_sources(app.build_dir, app.root, static_root)
+    sources = check_sources(app.build_dir, app.root, static_root, packages_dir)
     _clear(static_root)
     etags = SourceEtags(sources)  # hashed in a second process while collectstatic links
     _share_etags_with_storage(etags)

@@ -1,9 +1,11 @@
 """The symlinks in STATIC_ROOT: relative, and made by a thread where nothing reads them yet.
 
 A link names its source relative to its own folder, so it resolves wherever the slug is unpacked.
-Heroku builds in /app today, but it built in /tmp/build_<hash> until 2021, and the buildpack API
-lets any builder do so. Sources always lie inside the build (sources.py checks), so every link
-stays inside the slug.
+Heroku builds in /app today, but it built in /tmp/build_<hash> until 2021, the buildpack API
+lets any builder do so, and Dokku builds in /tmp/build and moves the app to /app. Sources lie
+inside the build (sources.py checks), so every link stays inside the slug; on a CNB platform they
+may also lie in the Python buildpack's layer (Django's admin, say), which keeps its place beside
+the app in the image.
 
 Making thousands of links is mostly waiting on the disk, and nothing reads them until a later
 step does. So a thread makes them while the build goes on, and the steps that read STATIC_ROOT

@@ -1,7 +1,8 @@
 """Checks on what collectstatic will read and write, before it runs.
 
-Sources must be regular files from the app: a symlink out of the build (say, to /etc/passwd)
-would otherwise be published to the world, and a named pipe would hang the build. STATIC_ROOT
+Sources must be regular files from the app, or from the packages the Python buildpack installed
+for it: a symlink out of them (say, to /etc/passwd) would otherwise be published to the world,
+and a named pipe would hang the build. STATIC_ROOT
 is cleared before collecting, so it must be a folder of its own: never the app, nor a folder
 that static files are collected from.
 """
@@ -15,12 +16,17 @@ from pathlib import Path
 from herokuify_buildpack import errors
 
 
-def check_sources(build_dir: Path, app_root: Path, static_root: Path) -> list[Path]:
-    """Every source file the finders list, once checked; the build fails on the first bad one."""
+def check_sources(
+    build_dir: Path, app_root: Path, static_root: Path, packages_dir: Path | None = None
+) -> list[Path]:
+    """Every source file the finders list, once checked; the build fails on the first bad one.
+    ``packages_dir``: where the app's packages are installed, when that is outside the build
+    (a CNB build keeps them in another buildpack's layer)."""
     from django.apps import apps
     from django.contrib.staticfiles import finders
 
     build = build_dir.resolve()
+    allowed = (build, packages_dir.resolve()) if packages_dir else (build,)
     collected_into = static_root.resolve()
     holds_the_app = app_root.resolve().is_relative_to(collected_into)
     if holds_the_app or not collected_into.is_relative_to(build):
@@ -45,8 +51,8 @@ def check_sources(build_dir: Path, app_root: Path, static_root: Path) -> list[Pa
             source = storage.path(name)
             folder = os.path.dirname(source)
             if folder not in folder_inside:
-                folder_inside[folder] = Path(folder).resolve().is_relative_to(build)
-            _check_source(name, source, folder_inside[folder], build)
+                folder_inside[folder] = _inside(Path(folder).resolve(), allowed)
+            _check_source(name, source, folder_inside[folder], allowed)
             sources.append(Path(source))
     for folder in source_folders.values():
         if folder.is_relative_to(collected_into) or collected_into.is_relative_to(folder):
@@ -54,7 +60,11 @@ def check_sources(build_dir: Path, app_root: Path, static_root: Path) -> list[Pa
     return sources
 
 
-def _check_source(name: str, source: str, folder_inside: bool, build: Path) -> None:
+def _inside(path: Path, allowed: tuple[Path, ...]) -> bool:
+    return any(path.is_relative_to(root) for root in allowed)
+
+
+def _check_source(name: str, source: str, folder_inside: bool, allowed: tuple[Path, ...]) -> None:
     """One lstat for a plain file; a link is followed to what it names."""
     try:
         mode = os.lstat(source).st_mode
@@ -69,5 +79,5 @@ def _check_source(name: str, source: str, folder_inside: bool, build: Path) -> N
         raise errors.STATIC_FILE_NOT_REGULAR(name=name)
     if is_link or not folder_inside:
         target = Path(source).resolve()
-        if not target.is_relative_to(build):
+        if not _inside(target, allowed):
             raise errors.STATIC_FILE_OUTSIDE_APP(name=name, target=target)

@@ -50,3 +50,25 @@ setup() {
 	run_clean "${REPO_DIR}/bin/detect" "${BUILD_DIR}"
 	[ "${status}" -eq 1 ]
 }
+
+@test "as a CNB, passes in the app dir and leaves the build plan empty" {
+	copy_fixture subfolder
+	local plan="${BATS_TEST_TMPDIR}/plan.toml"
+	touch "${plan}"
+	cd "${BUILD_DIR}"
+	run env -i PATH=/usr/bin:/bin CNB_BUILD_PLAN_PATH="${plan}" CNB_PLATFORM_DIR="${ENV_DIR}" \
+		CNB_BUILDPACK_DIR="${REPO_DIR}" "${REPO_DIR}/bin/detect"
+	[ "${status}" -eq 0 ]
+	[ ! -s "${plan}" ]
+}
+
+@test "as a CNB, fails with the spec's 100 for an app that is not Django" {
+	touch "${BUILD_DIR}/requirements.txt"
+	local plan="${BATS_TEST_TMPDIR}/plan.toml"
+	touch "${plan}"
+	cd "${BUILD_DIR}"
+	run env -i PATH=/usr/bin:/bin CNB_BUILD_PLAN_PATH="${plan}" CNB_PLATFORM_DIR="${ENV_DIR}" \
+		CNB_BUILDPACK_DIR="${REPO_DIR}" "${REPO_DIR}/bin/detect"
+	[ "${status}" -eq 100 ]
+	[[ "${output}" == *"not a Django app"* ]]
+}

@@ -1,0 +1,98 @@
+"""The Cloud Native Buildpack API (0.10), Python side: ``bin/build`` hands over here.
+
+    python -I -c BOOTSTRAP HELPER_LAYER APP_DIR LAYERS_DIR PLATFORM_ENV_DIR \
+        --manage-py PATH --lister-fd 3 --lister-log FILE
+
+This adapter owns what is the CNB platform's (buildpacks/spec buildpack.md, "Build", "Layer
+Types", "Environment"):
+- config vars as files in ``$CNB_PLATFORM_DIR/env/``, read as the classic ENV_DIR is;
+- the ``helper`` launch layer, which holds this package (bin/build copied it there) and puts it
+  on the app's PYTHONPATH at launch, and sets DJANGO_SETTINGS_MODULE there, where the classic
+  platform uses .profile.d;
+- the ``upload-cache`` cache layer, which keeps the upload cache and the listing cuts between
+  builds, as CACHE_DIR does;
+- heroku/python (buildpacks-python) before it, which runs collectstatic itself.
+Nothing is written into another buildpack's layers.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from herokuify_buildpack import __version__
+from herokuify_buildpack.config import Config
+from herokuify_buildpack.platforms import handover
+
+if TYPE_CHECKING:
+    from herokuify_buildpack.bucket.lister import BucketAnswers
+
+HELPER_LAYER = "helper"
+CACHE_LAYER = "upload-cache"
+
+
+class CnbPlatform:
+    def __init__(self, layers_dir: Path) -> None:
+        self.helper = layers_dir / HELPER_LAYER
+        self.launch_env = self.helper / "env.launch"
+
+    def launch_with(self, settings_module: str | None) -> str | None:
+        setting = self.launch_env / "DJANGO_SETTINGS_MODULE.override"
+        if settings_module is None:
+            setting.unlink(missing_ok=True)
+            return None
+        setting.write_text(settings_module)
+        return f"Processes load it through the {HELPER_LAYER} layer's launch environment"
+
+    def earlier_collectstatic(self, config: Config) -> str:
+        return (
+            "heroku/python runs collectstatic itself with the app's own settings, on every CNB "
+            "build of an app with manage.py at its root; collecting again with the S3 settings"
+        )
+
+
+def write_layers(layers_dir: Path) -> None:
+    """The layers' metadata and the helper's launch environment (buildpack.md "Layer Content
+    Metadata" and "Environment Variable Modification Rules")."""
+    helper = layers_dir / HELPER_LAYER
+    (layers_dir / f"{HELPER_LAYER}.toml").write_text(
+        f'[types]\nlaunch = true\n\n[metadata]\nversion = "{__version__}"\n'
+    )
+    launch_env = helper / "env.launch"
+    launch_env.mkdir(parents=True, exist_ok=True)
+    (launch_env / "PYTHONPATH.prepend").write_text(str(helper))
+    (launch_env / "PYTHONPATH.delim").write_text(":")
+    (layers_dir / CACHE_LAYER).mkdir(exist_ok=True)
+    (layers_dir / f"{CACHE_LAYER}.toml").write_text("[types]\ncache = true\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="herokuify_buildpack.platforms.cnb",
+        description="collect, compress and upload the assets, in a Cloud Native Buildpack build",
+    )
+    parser.add_argument("app_dir", type=Path)
+    parser.add_argument("layers_dir", type=Path)
+    parser.add_argument("env_dir", type=Path, help="$CNB_PLATFORM_DIR/env")
+    handover.add_arguments(parser)
+    args = parser.parse_args(argv)
+    layers_dir = args.layers_dir.resolve()
+    write_layers(layers_dir)
+
+    def compile_with(env: dict[str, str], answers: BucketAnswers) -> None:
+        from herokuify_buildpack.core import BuildPaths, compile_app
+
+        # Every buildpack's layers, heroku/python's installed packages among them.
+        packages_dir = layers_dir.parent
+        paths = BuildPaths(
+            args.app_dir.resolve(), layers_dir / CACHE_LAYER, args.manage_py, packages_dir
+        )
+        compile_app(paths, env, answers, CnbPlatform(layers_dir))
+
+    return handover.hand_over(args.env_dir, "$CNB_PLATFORM_DIR/env", args, compile_with)
+
+
+def run(argv: list[str]) -> None:
+    """bin/build's entry: the helper layer is not on sys.path under -I, so it comes by -c."""
+    handover.exit_now(main(argv))
