@@ -1,5 +1,6 @@
 """Starts a built slug the way a dyno does: HOME is the slug, config vars in the environment,
-.profile.d/ sourced, then the Procfile's command with $PORT."""
+.profile.d/ sourced, then the Procfile's command with $PORT; or any web process, such as an
+image's."""
 
 from __future__ import annotations
 
@@ -47,9 +48,10 @@ def procfile_command(build_dir: Path, process: str = "web") -> str:
 
 @contextmanager
 def running_dyno(
-    build_dir: Path, config_vars: Mapping[str, str], process: str = "web"
+    build_dir: Path, config_vars: Mapping[str, str], process: str = "web", user: int | None = None
 ) -> Iterator[Dyno]:
-    """Runs the Procfile's process; the command is eval'd by the dyno's shell, as on Heroku."""
+    """Runs the Procfile's process; the command is eval'd by the dyno's shell, as on Heroku.
+    ``user``: the uid (and gid) to run as, where the platform runs apps as another user."""
     port = free_port()
     env = {
         **config_vars,
@@ -58,16 +60,29 @@ def running_dyno(
         "PORT": str(port),
         "DYNO": f"{process}.1",
     }
+    command = ["bash", "-c", _BOOT, procfile_command(build_dir, process)]
+    with running_process(command, env, build_dir, port, user) as dyno:
+        yield dyno
+
+
+@contextmanager
+def running_process(
+    command: list[str], env: Mapping[str, str], cwd: Path, port: int, user: int | None = None
+) -> Iterator[Dyno]:
+    """Runs a web process that listens on ``port``, until the block ends."""
     fd, log_name = tempfile.mkstemp(prefix="dyno-", suffix=".log")
     log = Path(log_name)
     with os.fdopen(fd, "wb") as log_file:
         proc = subprocess.Popen(
-            ["bash", "-c", _BOOT, procfile_command(build_dir, process)],
-            cwd=build_dir,
-            env=env,
+            command,
+            cwd=cwd,
+            env=dict(env),
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            user=user,
+            group=user,
+            extra_groups=[] if user is not None else None,
         )
     dyno = Dyno(f"http://127.0.0.1:{port}", log)
     try:

@@ -207,8 +207,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("app_dir", type=Path, help="the app: requirements.txt at its root")
     parser.add_argument(
-        "--python", type=_executable, default=Path(sys.executable), help="base Python"
+        "--platform",
+        choices=PLATFORMS,
+        default="classic",
+        help="classic: Heroku's buildpack API (the default); cnb: Cloud Native Buildpacks, as "
+        "Heroku Fir and pack build run them; dokku: herokuish, as root",
     )
+    parser.add_argument("--python", type=_executable, help="base Python")
     parser.add_argument("--django", help='a pip constraint, e.g. "Django>=4.2,<4.3"')
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--cache-dir", type=Path, help="CACHE_DIR to reuse (a redeploy)")
@@ -222,26 +227,69 @@ def main(argv: list[str] | None = None) -> int:
     app_dir = args.app_dir.resolve()
     if not (app_dir / "requirements.txt").is_file():
         parser.error(f"{app_dir} has no requirements.txt")
-    standin = StandIn(app_dir, python=args.python, django=args.django)
+    # Dokku's build runs as another user, who cannot reach a Python under root's home.
+    python = args.python or Path("/usr/bin/python3" if args.platform == "dokku" else sys.executable)
+    standin = StandIn(app_dir, python=python, django=args.django)
     workdir = Path(tempfile.mkdtemp(prefix="herokuify-build-"))
     try:
         with _s3_for_build(env_args) as s3_vars:
             config = {**s3_vars, **env_args}
             print("-----> Config vars: " + ", ".join(_shown(k, v) for k, v in config.items()))
-            result = build_app(app_dir, config, standin, args.cache_dir, workdir)
-        status = "succeeded" if result.ok else "FAILED"
-        steps = ", ".join(f"{step} {code}" for step, code in result.returncodes.items())
-        print(f"-----> Build {status} ({steps})")
-        where = "kept" if args.keep else "removed"
-        print(f"       BUILD_DIR {result.build_dir} ({where})")
-        kept_cache = args.keep or args.cache_dir is not None
-        print(f"       CACHE_DIR {result.cache_dir} ({'kept' if kept_cache else 'removed'})")
+            ok, steps, folders = PLATFORMS[args.platform](app_dir, config, standin, workdir, args)
+        status = "succeeded" if ok else "FAILED"
+        shown_steps = ", ".join(f"{step} {code}" for step, code in steps.items())
+        print(f"-----> Build {status} on the {args.platform} platform ({shown_steps})")
+        for line in folders:
+            print(f"       {line}")
         if bucket := next((config[name] for name in BUCKET_VARS if config.get(name)), None):
             print(f"       bucket {bucket}")
-        return 0 if result.ok else 1
+        return 0 if ok else 1
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+Outcome = tuple[bool, dict[str, int], list[str]]  # ok, exit code by step, folders to show
+
+
+def _classic(
+    app_dir: Path, config: dict[str, str], standin: StandIn, workdir: Path, args: Any
+) -> Outcome:
+    result = build_app(app_dir, config, standin, args.cache_dir, workdir)
+    kept = "kept" if args.keep else "removed"
+    kept_cache = "kept" if args.keep or args.cache_dir is not None else "removed"
+    folders = [
+        f"BUILD_DIR {result.build_dir} ({kept})",
+        f"CACHE_DIR {result.cache_dir} ({kept_cache})",
+    ]
+    return result.ok, result.returncodes, folders
+
+
+def _cnb(
+    app_dir: Path, config: dict[str, str], standin: StandIn, workdir: Path, args: Any
+) -> Outcome:
+    from herokuify_dev.cnbbuild import build_app_cnb
+
+    build = build_app_cnb(app_dir, config, standin, workdir / "cnb")
+    kept = "kept" if args.keep else "removed"
+    folders = [
+        f"app {build.lifecycle.workspace} ({kept})",
+        f"layers {build.lifecycle.layers} ({kept})",
+    ]
+    return build.ok, build.result.returncodes, folders
+
+
+def _dokku(
+    app_dir: Path, config: dict[str, str], standin: StandIn, workdir: Path, args: Any
+) -> Outcome:
+    from herokuify_dev.herokuish import build_app_dokku, dokku_host
+
+    with dokku_host() as host:
+        result = build_app_dokku(app_dir, config, standin, host)
+    return result.ok, result.returncodes, ["the build and its /cache volume (removed)"]
+
+
+PLATFORMS = {"classic": _classic, "cnb": _cnb, "dokku": _dokku}
 
 
 if __name__ == "__main__":

@@ -88,13 +88,20 @@ class StandIn:
         if run(cmd, transcript, env, cwd=self.app_dir, line_filter=_indent) != 0:
             raise RuntimeError(f"pip install failed for {self.requirements()}")
 
-    def install_into(self, build_dir: Path, buildpack_dir: Path | None = None) -> Path:
+    def install_into(
+        self,
+        build_dir: Path,
+        buildpack_dir: Path | None = None,
+        runs_at: Path | None = None,
+        link: bool = True,
+    ) -> Path:
         """Copy the venv to BUILD_DIR/.heroku/python and write `export` into `buildpack_dir` (a
-        new temporary one if None), which is returned."""
+        new temporary one if None), which is returned. ``runs_at``: where the app will run, if
+        the platform moves it after the build (Dokku builds in /tmp/build and runs in /app)."""
         dest = build_dir / ".heroku" / "python"
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(self.venv(), dest, symlinks=True, copy_function=_link_or_copy)
-        _retarget_scripts(dest / "bin", dest / "bin" / "python")
+        runs_in = runs_at / ".heroku" / "python" if runs_at else None
+        copy_venv(self.venv(), dest, runs_in, link=link)
         if buildpack_dir is None:
             buildpack_dir = Path(tempfile.mkdtemp(prefix="standin-buildpack-"))
         buildpack_dir.mkdir(parents=True, exist_ok=True)
@@ -163,6 +170,15 @@ def find_manage_py(build_dir: Path, max_depth: int = 3) -> Path | None:
         if "manage.py" in files and (Path(root) / "manage.py").is_file():
             found.append((depth, str(rel / "manage.py")))
     return build_dir / min(found)[1] if found else None
+
+
+def copy_venv(venv: Path, dest: Path, runs_at: Path | None = None, *, link: bool = True) -> None:
+    """Copies a cached venv to ``dest``, whose scripts then name the python of ``runs_at``
+    (``dest`` itself by default): the venv's place when the app runs. ``link=False`` copies
+    every file, for a copy whose owner will change."""
+    copy = _link_or_copy if link else shutil.copy2
+    shutil.copytree(venv, dest, symlinks=True, copy_function=copy)
+    _retarget_scripts(dest / "bin", (runs_at or dest) / "bin" / "python")
 
 
 def _link_or_copy(src: str, dst: str) -> None:

@@ -1,5 +1,7 @@
+import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -213,3 +215,22 @@ def test_copy_ignores(standins, tmp_path, fake_bp):
         ".heroku/python/x",
     ):
         assert not (r.build_dir / junk).exists(), junk
+
+
+@pytest.mark.parametrize("platform", ["cnb", "dokku"])
+def test_local_build_on_another_platform(platform, config_vars, s3_client, bucket):
+    """The README's `script/local-build --platform ...`, against the session's S3 server."""
+    env_args = [arg for name, value in config_vars.items() for arg in ("--env", f"{name}={value}")]
+    platform_args = ["--platform", platform, *env_args]
+    done = subprocess.run(
+        [sys.executable, "-m", "herokuify_dev.localbuild", FIXTURES / "minimal", *platform_args],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert f"Build succeeded on the {platform} platform" in done.stdout
+    keys = s3_client.list_objects_v2(Bucket=bucket, Prefix="static/minimal/")["KeyCount"]
+    assert keys > 0
