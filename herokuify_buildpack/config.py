@@ -38,6 +38,8 @@ class ConfigVar:
     parse: Parser
     secret: bool
     applies: str  # BUILD, RUN or BOTH
+    exact: bool = False  # parsed as given; otherwise stripped of white space first
+    blank_counts: bool = False  # a var set to "" is parsed; otherwise it counts as unset
 
 
 REQUIRED = object()
@@ -97,9 +99,9 @@ def _domain(_: str, value: str) -> str | None:
 
 
 def _acl(_: str, value: str) -> str | None:
-    """ "none" leaves access to the bucket policy, for buckets whose Object Ownership is
-    "Bucket owner enforced" (ACLs disabled)."""
-    return None if value.lower() == "none" else value
+    """ "none" (or blank) leaves access to the bucket policy, for buckets whose Object
+    Ownership is "Bucket owner enforced" (ACLs disabled)."""
+    return None if value.lower() in ("", "none") else value
 
 
 CONFIG_VARS: tuple[ConfigVar, ...] = (
@@ -115,24 +117,27 @@ CONFIG_VARS: tuple[ConfigVar, ...] = (
               None, _endpoint, secret=False, applies=BOTH),
     ConfigVar("custom_domain", ("AWS_S3_CUSTOM_DOMAIN",),
               None, _domain, secret=False, applies=BOTH),
-    # Read by bin/compile itself, so that a disabled buildpack needs no Python at all.
-    ConfigVar("disable", ("HEROKUIFY_DISABLE",), False, _flag, secret=False, applies=BUILD),
+    # Read by bin/compile and bin/build themselves, so that a disabled buildpack needs no Python.
+    ConfigVar("disable", ("HEROKUIFY_DISABLE",),
+              False, _flag, secret=False, applies=BUILD, exact=True),
     ConfigVar("hashed_names", ("HEROKUIFY_HASHED_NAMES",),
-              False, _flag, secret=False, applies=BOTH),
+              False, _flag, secret=False, applies=BOTH, exact=True),
     ConfigVar("keep_settings_module", ("HEROKUIFY_KEEP_SETTINGS_MODULE",),
-              False, _flag, secret=False, applies=BUILD),
+              False, _flag, secret=False, applies=BUILD, exact=True),
+    # Set but blank, as "none": no ACL.
     ConfigVar("static_acl", ("HEROKUIFY_STATIC_ACL",),
-              "public-read", _acl, secret=False, applies=BOTH),
+              "public-read", _acl, secret=False, applies=BOTH, blank_counts=True),
     ConfigVar("max_age", ("HEROKUIFY_STATIC_MAX_AGE",),
               300, _positive_int, secret=False, applies=BUILD),
     ConfigVar("media_public", ("HEROKUIFY_MEDIA_PUBLIC",),
-              False, _flag, secret=False, applies=RUN),
+              False, _flag, secret=False, applies=RUN, exact=True),
     ConfigVar("concurrency", ("HEROKUIFY_UPLOAD_CONCURRENCY",),
               32, _positive_int, secret=False, applies=BUILD),
     # Seconds S3 may stay silent before a request is retried.
     ConfigVar("read_timeout", ("HEROKUIFY_S3_READ_TIMEOUT",),
               30, _positive_int, secret=False, applies=BUILD),
-    ConfigVar("prune", ("HEROKUIFY_PRUNE",), False, _flag, secret=False, applies=BUILD),
+    ConfigVar("prune", ("HEROKUIFY_PRUNE",),
+              False, _flag, secret=False, applies=BUILD, exact=True),
     ConfigVar("keep_releases", ("HEROKUIFY_KEEP_RELEASES",),
               3, _positive_int, secret=False, applies=BUILD),
     ConfigVar("verbosity", ("HEROKUIFY_VERBOSITY",), 1, _verbosity, secret=False, applies=BUILD),
@@ -141,7 +146,7 @@ CONFIG_VARS: tuple[ConfigVar, ...] = (
               None, _text, secret=False, applies=BOTH),
     # heroku/python's own switch for its collectstatic; the build only reports it.
     ConfigVar("disable_collectstatic", ("DISABLE_COLLECTSTATIC",),
-              False, _flag, secret=False, applies=BUILD),
+              False, _flag, secret=False, applies=BUILD, exact=True),
 )  # fmt: skip
 
 _BY_KEY = {row.key: row for row in CONFIG_VARS}
@@ -156,10 +161,18 @@ def value_of(env: Mapping[str, str], key: str) -> Any:
     """One row's value: parsed from the first of its names that is set, else its default."""
     row = _BY_KEY[key]
     for name in row.names:
-        value = env.get(name, "").strip()
-        if value:
+        value = env.get(name)
+        if value is None:
+            continue
+        value = value if row.exact else value.strip()
+        if value or row.blank_counts:
             return row.parse(name, value)
     return None if row.default is REQUIRED else row.default
+
+
+def is_set(env: Mapping[str, str], key: str) -> bool:
+    """Whether one of the row's names carries a value, before it is parsed."""
+    return any(env.get(name, "").strip() for name in _BY_KEY[key].names)
 
 
 def is_secret(name: str) -> bool:
@@ -201,10 +214,13 @@ class S3Config:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> S3Config:
+        # Checked in this order: the endpoint and domain, what is missing, then the bucket name.
+        for key in ("endpoint_url", "custom_domain"):
+            value_of(env, key)  # raises if malformed
         missing = [
             _BY_KEY[key].names
             for key in ("access_key", "secret_key", "bucket")
-            if value_of(env, key) is None
+            if not is_set(env, key)
         ]
         if missing:
             plural = len(missing) > 1
@@ -249,7 +265,6 @@ class Config:
 
     s3: S3Config
     upload: UploadSettings
-    hashed_names: bool
     keep_settings_module: bool
     settings_module: str | None
     verbosity: int

@@ -9,7 +9,7 @@ heroku buildpacks:add --index 1 heroku/python"
 
 errors::step_failed() {
 	local step="$1" status="$2"
-	output::error "herokuify: bin/compile failed while ${step} (exit status ${status}).
+	output::error "herokuify: bin/${0##*/} failed while ${step} (exit status ${status}).
 Build again with BUILDPACK_XTRACE=1 in the build's environment to see each command."
 }
 

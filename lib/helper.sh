@@ -28,7 +28,7 @@ helper::install() {
 # must not hold open if the build ends first; the build shows the file's last lines if it fails.
 helper::start_lister() {
 	local python="$1" cache_dir="$2" env_dir="$3" log="$4"
-	local code='import sys; sys.path.insert(0, sys.argv[1]); from herokuify_buildpack.bucket.lister import main; sys.exit(main(sys.argv[2:]))'
+	local code='import sys; sys.path.insert(0, sys.argv[1]); from herokuify_buildpack.platforms.listerprocess import main; sys.exit(main(sys.argv[2:]))'
 	mkdir -p "${cache_dir}"
 	exec 3< <("${python}" -I -c "${code}" "${BUILDPACK_DIR}" "${cache_dir}" "${env_dir}" 2>"${log}")
 }

@@ -1,10 +1,11 @@
 """The bucket check and the listing of static/: what the compile step waits on, however fetched.
 
-On a redeploy that changes nothing, the listing is the longest wait of the build. So the classic
-bin/compile starts a process of its own for it (``main`` here) before anything else, and the
-build reads its answers from a pipe (``ListerAnswers``): the requests go out while the build's
-Python is still starting. The build's process then needs no S3 client at all unless it uploads,
-records a release or prunes. The compile step sees only ``BucketAnswers``.
+On a redeploy that changes nothing, the listing is the longest wait of the build. So bin/compile
+and bin/build start a process of its own for it (platforms/listerprocess.py, which calls
+``serve``) before anything else, and the build reads its answers from a pipe
+(``ListerAnswers``): the requests go out while the build's Python is still starting. The build's
+process then needs no S3 client at all unless it uploads, records a release or prunes. The
+compile step sees only ``BucketAnswers``.
 
 On the pipe the answers are two lines of JSON, each sent as soon as it is known: the bucket
 check's, which the build looks at before it collects, then the listing, which it reads once
@@ -14,10 +15,7 @@ STATIC_ROOT is scanned. Each line is {"ok": ...}, {"error": "what to tell the us
 
 from __future__ import annotations
 
-import argparse
-import gc
 import json
-import sys
 import threading
 import traceback
 from collections.abc import Callable
@@ -126,30 +124,10 @@ def serve(s3: S3Config, settings: UploadSettings, cuts: ListingCuts, out: TextIO
         _send(out, {"bug": traceback.format_exc()})
 
 
-def main(argv: list[str] | None = None) -> int:
-    """The lister process: ``CACHE_DIR ENV_DIR``, answering on stdout."""
-    # A process of seconds at most, whose objects nearly all live to its end: botocore's
-    # start-up is measurably faster without the collector.
-    gc.disable()
-    parser = argparse.ArgumentParser(
-        prog="herokuify_buildpack.bucket.lister",
-        description="check the bucket and list static/, answering in JSON lines",
-    )
-    parser.add_argument("cache_dir", type=Path)
-    parser.add_argument("env_dir", type=Path, help="config vars, one file each")
-    args = parser.parse_args(argv)
-    from herokuify_buildpack.platforms.envdir import read_env_dir
-
-    try:
-        env = read_env_dir(args.env_dir).values
-        s3, settings = S3Config.from_env(env), UploadSettings.from_env(env)
-    except HerokuifyError as exc:
-        # The build's process reads the same table and stops on the same error first; this
-        # answer only keeps it from waiting.
-        _send(sys.stdout, {"error": str(exc)})
-        return 1
-    serve(s3, settings, ListingCuts.load(args.cache_dir, s3.cache_key(STATIC_PREFIX)), sys.stdout)
-    return 0
+def refuse(out: TextIO, error: HerokuifyError) -> None:
+    """Answers with ``error`` alone, when the config vars are wrong. The build's process reads
+    the same table and stops on the same error first; this answer only keeps it from waiting."""
+    _send(out, {"error": str(error)})
 
 
 def _unpacked(answer: dict[str, Any]) -> Any:
@@ -210,7 +188,3 @@ def _in_background(work: Callable[[], T], result: Future[T]) -> None:
             result.set_exception(exc)
 
     threading.Thread(target=run, name="herokuify-s3", daemon=True).start()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -10,15 +10,12 @@ work itself is ``core.compile_app``.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from herokuify_buildpack.bucket.lister import BucketAnswers
 from herokuify_buildpack.config import Config
+from herokuify_buildpack.core import BuildPaths, compile_app
 from herokuify_buildpack.platforms import handover
-
-if TYPE_CHECKING:
-    from herokuify_buildpack.bucket.lister import BucketAnswers
 
 PROFILE_SCRIPT = Path(".profile.d") / "herokuify.sh"
 
@@ -51,20 +48,15 @@ class ClassicPlatform:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="herokuify_buildpack.platforms.classic",
-        description="collect, compress and upload the assets",
+    args = handover.parse_args(
+        "herokuify_buildpack.platforms.classic",
+        "collect, compress and upload the assets",
+        ("build_dir", "cache_dir", "env_dir"),
+        argv,
     )
-    parser.add_argument("build_dir", type=Path)
-    parser.add_argument("cache_dir", type=Path)
-    parser.add_argument("env_dir", type=Path)
-    handover.add_arguments(parser)
-    args = parser.parse_args(argv)
     build_dir = args.build_dir.resolve()
 
     def compile_with(env: dict[str, str], answers: BucketAnswers) -> None:
-        from herokuify_buildpack.core import BuildPaths, compile_app
-
         paths = BuildPaths(build_dir, args.cache_dir.resolve(), args.manage_py)
         compile_app(paths, env, answers, ClassicPlatform(build_dir))
 

@@ -17,16 +17,14 @@ Nothing is written into another buildpack's layers.
 
 from __future__ import annotations
 
-import argparse
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from herokuify_buildpack import __version__
+from herokuify_buildpack.bucket.lister import BucketAnswers
 from herokuify_buildpack.config import Config
+from herokuify_buildpack.core import BuildPaths, compile_app
 from herokuify_buildpack.platforms import handover
-
-if TYPE_CHECKING:
-    from herokuify_buildpack.bucket.lister import BucketAnswers
 
 HELPER_LAYER = "helper"
 CACHE_LAYER = "upload-cache"
@@ -68,23 +66,18 @@ def write_layers(layers_dir: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="herokuify_buildpack.platforms.cnb",
-        description="collect, compress and upload the assets, in a Cloud Native Buildpack build",
+    args = handover.parse_args(
+        "herokuify_buildpack.platforms.cnb",
+        "collect, compress and upload the assets, in a Cloud Native Buildpack build",
+        ("app_dir", "layers_dir", "env_dir"),  # env_dir: $CNB_PLATFORM_DIR/env
+        argv,
     )
-    parser.add_argument("app_dir", type=Path)
-    parser.add_argument("layers_dir", type=Path)
-    parser.add_argument("env_dir", type=Path, help="$CNB_PLATFORM_DIR/env")
-    handover.add_arguments(parser)
-    args = parser.parse_args(argv)
     layers_dir = args.layers_dir.resolve()
     write_layers(layers_dir)
 
     def compile_with(env: dict[str, str], answers: BucketAnswers) -> None:
-        from herokuify_buildpack.core import BuildPaths, compile_app
-
-        # Every buildpack's layers, heroku/python's installed packages among them.
-        packages_dir = layers_dir.parent
+        # The app's packages: in heroku/python's venv layer, this very Python's prefix.
+        packages_dir = Path(sys.prefix)
         paths = BuildPaths(
             args.app_dir.resolve(), layers_dir / CACHE_LAYER, args.manage_py, packages_dir
         )

@@ -2,7 +2,7 @@
 check the app's packages, wait on the lister's answers, and report how the build ended.
 
 Each adapter's entry point (``bin/compile``, ``bin/build``) starts the lister process and hands
-over with the same three options, which ``add_arguments`` defines.
+over with the same three options, which ``parse_args`` reads.
 """
 
 from __future__ import annotations
@@ -11,21 +11,25 @@ import argparse
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 from herokuify_buildpack import errors, output
+from herokuify_buildpack.bucket.lister import BucketAnswers, ListerAnswers
 from herokuify_buildpack.errors import HerokuifyError
 from herokuify_buildpack.platforms.envdir import read_env_dir
 
-if TYPE_CHECKING:  # importing it needs the packages that hand_over checks first
-    from herokuify_buildpack.bucket.lister import BucketAnswers
-
-Compile = Callable[[dict[str, str], "BucketAnswers"], None]
+Compile = Callable[[dict[str, str], BucketAnswers], None]
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def parse_args(
+    prog: str, description: str, folders: Sequence[str], argv: list[str] | None
+) -> argparse.Namespace:
+    """The adapter's folders, in order, then the options every entry point passes."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    for folder in folders:
+        parser.add_argument(folder, type=Path)
     parser.add_argument(
         "--manage-py", default="", help="manage.py's path in the app, as bin/detect found it"
     )
@@ -33,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--lister-fd", type=int, required=True, help="where the lister process's answers arrive"
     )
     parser.add_argument("--lister-log", type=Path, help="the lister process's stderr")
+    return parser.parse_args(argv)
 
 
 def hand_over(env_dir: Path, shown_as: str, args: argparse.Namespace, compile_app: Compile) -> int:
@@ -45,8 +50,6 @@ def hand_over(env_dir: Path, shown_as: str, args: argparse.Namespace, compile_ap
         _check_requirements()
         for reason in config_vars.ignored:
             output.info(f"Ignoring a config var: {reason}")
-        from herokuify_buildpack.bucket.lister import ListerAnswers
-
         # Left open to the end: when a build fails early, a thread may still be reading it.
         answers = ListerAnswers(open(args.lister_fd, "rb"), args.lister_log)  # noqa: SIM115
         compile_app(config_vars.values, answers)
@@ -56,7 +59,9 @@ def hand_over(env_dir: Path, shown_as: str, args: argparse.Namespace, compile_ap
     except Exception as exc:
         # A bug, not bad input: the traceback helps a report, and is masked like all output.
         output.error(traceback.format_exc())
-        output.error(f"herokuify: {errors.UNEXPECTED(failure=type(exc).__name__, exc=exc)}")
+        # Its first line: the traceback above holds the rest.
+        summary = str(exc).split("\n", 1)[0]
+        output.error(f"herokuify: {errors.UNEXPECTED(failure=type(exc).__name__, exc=summary)}")
         return 1
     finally:
         if args.lister_log:

@@ -51,5 +51,6 @@ class UploadCache:
     def save(self, cache_key: str) -> None:
         if self.entries == self._as_loaded:
             return
+        # "location": the key's old name, kept so that earlier builds' caches stay valid.
         data = {"format": _FORMAT, "location": cache_key, "entries": self.entries}
         write_atomically(self.path, json.dumps(data))

@@ -53,22 +53,14 @@ setup() {
 
 @test "as a CNB, passes in the app dir and leaves the build plan empty" {
 	copy_fixture subfolder
-	local plan="${BATS_TEST_TMPDIR}/plan.toml"
-	touch "${plan}"
-	cd "${BUILD_DIR}"
-	run env -i PATH=/usr/bin:/bin CNB_BUILD_PLAN_PATH="${plan}" CNB_PLATFORM_DIR="${ENV_DIR}" \
-		CNB_BUILDPACK_DIR="${REPO_DIR}" "${REPO_DIR}/bin/detect"
+	run_cnb_detect
 	[ "${status}" -eq 0 ]
-	[ ! -s "${plan}" ]
+	[ ! -s "${PLAN}" ]
 }
 
 @test "as a CNB, fails with the spec's 100 for an app that is not Django" {
 	touch "${BUILD_DIR}/requirements.txt"
-	local plan="${BATS_TEST_TMPDIR}/plan.toml"
-	touch "${plan}"
-	cd "${BUILD_DIR}"
-	run env -i PATH=/usr/bin:/bin CNB_BUILD_PLAN_PATH="${plan}" CNB_PLATFORM_DIR="${ENV_DIR}" \
-		CNB_BUILDPACK_DIR="${REPO_DIR}" "${REPO_DIR}/bin/detect"
+	run_cnb_detect
 	[ "${status}" -eq 100 ]
 	[[ "${output}" == *"not a Django app"* ]]
 }

@@ -16,6 +16,16 @@ copy_fixture() {
 	cp -R "${REPO_DIR}/test-fixtures/${name}/." "${BUILD_DIR}/"
 }
 
+# Runs bin/detect as a CNB lifecycle does: in the app dir, with CNB_* set; the plan file is
+# left in PLAN.
+run_cnb_detect() {
+	PLAN="${BATS_TEST_TMPDIR}/plan.toml"
+	touch "${PLAN}"
+	cd "${BUILD_DIR}" || return 1
+	run env -i PATH=/usr/bin:/bin CNB_BUILD_PLAN_PATH="${PLAN}" CNB_PLATFORM_DIR="${ENV_DIR}" \
+		CNB_BUILDPACK_DIR="${REPO_DIR}" "${REPO_DIR}/bin/detect"
+}
+
 # Runs a bin/ script the way the platform does: a clean environment with PATH, HOME and STACK.
 run_clean() {
 	run env -i PATH="${CLEAN_PATH:-/usr/local/bin:/usr/bin:/bin}" HOME="${BATS_TEST_TMPDIR}" \

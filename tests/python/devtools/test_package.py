@@ -38,3 +38,11 @@ def test_one_version_for_the_descriptor_and_the_package():
     descriptor = tomllib.loads((REPO / "buildpack.toml").read_text())
     assert descriptor["buildpack"]["version"] == __version__
     assert descriptor["api"] == "0.10"
+
+
+def test_bin_build_names_the_layers_the_cnb_adapter_writes():
+    from herokuify_buildpack.platforms.cnb import CACHE_LAYER, HELPER_LAYER
+
+    script = (REPO / "bin" / "build").read_text()
+    assert f'"${{layers_dir}}/{CACHE_LAYER}"' in script
+    assert f'"${{layers_dir}}/{HELPER_LAYER}"' in script

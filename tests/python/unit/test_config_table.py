@@ -73,3 +73,12 @@ def test_config_is_checked_whole_before_any_work():
     env["HEROKUIFY_VERBOSITY"] = "2"
     parsed = config.Config.from_env(env)
     assert (parsed.verbosity, parsed.s3.bucket, parsed.upload.concurrency) == (2, "my-assets", 32)
+
+
+def test_a_blank_acl_means_no_acl_and_flags_are_compared_as_given():
+    assert config.value_of({"HEROKUIFY_STATIC_ACL": ""}, "static_acl") is None
+    assert config.value_of({"HEROKUIFY_STATIC_ACL": " none "}, "static_acl") is None
+    assert config.value_of({}, "static_acl") == "public-read"
+    # As bin/compile compares HEROKUIFY_DISABLE: "1" exactly.
+    assert config.value_of({"HEROKUIFY_PRUNE": "1"}, "prune") is True
+    assert config.value_of({"HEROKUIFY_PRUNE": " 1"}, "prune") is False

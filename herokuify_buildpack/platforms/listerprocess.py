@@ -1,0 +1,41 @@
+"""The lister process that bin/compile and bin/build start first (see bucket/lister.py):
+
+    python -I -c BOOTSTRAP CACHE_DIR ENV_DIR    (answers on stdout, two JSON lines)
+
+It reads the config vars from the platform's folder of one file each, as the build does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+from pathlib import Path
+
+from herokuify_buildpack.bucket import lister
+from herokuify_buildpack.bucket.cuts import ListingCuts
+from herokuify_buildpack.config import STATIC_PREFIX, S3Config, UploadSettings
+from herokuify_buildpack.errors import HerokuifyError
+from herokuify_buildpack.platforms.envdir import read_env_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    # A process of seconds at most, whose objects nearly all live to its end: botocore's
+    # start-up is measurably faster without the collector.
+    gc.disable()
+    parser = argparse.ArgumentParser(
+        prog="herokuify_buildpack.platforms.listerprocess",
+        description="check the bucket and list static/, answering in JSON lines",
+    )
+    parser.add_argument("cache_dir", type=Path)
+    parser.add_argument("env_dir", type=Path, help="config vars, one file each")
+    args = parser.parse_args(argv)
+    try:
+        env = read_env_dir(args.env_dir).values
+        s3, settings = S3Config.from_env(env), UploadSettings.from_env(env)
+    except HerokuifyError as exc:
+        lister.refuse(sys.stdout, exc)
+        return 1
+    cuts = ListingCuts.load(args.cache_dir, s3.cache_key(STATIC_PREFIX))
+    lister.serve(s3, settings, cuts, sys.stdout)
+    return 0
