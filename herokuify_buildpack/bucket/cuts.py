@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from herokuify_buildpack.cachedir import cache_file, write_atomically
+from herokuify_buildpack.cachedir import Unreadable, cache_file, read_json, write_atomically
 
 MAX_KEYS = 1000  # the most keys one listing request returns
 
@@ -37,20 +37,33 @@ class ListingCuts:
 
     @classmethod
     def load(cls, cache_dir: Path, cache_key: str) -> ListingCuts:
+        return cls.read(cache_dir, cache_key)[0]
+
+    @classmethod
+    def read(cls, cache_dir: Path, cache_key: str) -> tuple[ListingCuts, str | None]:
+        """The cuts, and why the file was ignored if it was: a missing or damaged file lists in
+        one range, as a first deploy does."""
         try:
-            data = json.loads(cache_file(cache_dir, "listing-cuts", cache_key).read_text())
-            keys, range_size = tuple(data["keys"]), data["range_size"]
-        except (OSError, ValueError, KeyError, TypeError):
-            return cls()  # a missing or damaged file: list in one range, as a first deploy does
+            data = read_json(cache_file(cache_dir, "listing-cuts", cache_key))
+        except Unreadable as exc:
+            return cls(), str(exc)
+        if data is None:
+            return cls(), None
+        keys = data.get("keys") if isinstance(data, dict) else None
+        range_size = data.get("range_size") if isinstance(data, dict) else None
         well_formed = (
-            all(isinstance(key, str) for key in keys)
-            and list(keys) == sorted(set(keys))
+            isinstance(keys, list)
+            and all(isinstance(key, str) for key in keys)
+            and keys == sorted(set(keys))
             and isinstance(range_size, int)
             and 0 < range_size <= MAX_KEYS
         )
-        return cls(keys, range_size) if well_formed else cls()
+        if not well_formed:
+            return cls(), "its content is not a listing's cuts"
+        return cls(tuple(keys), range_size), None
 
     def save(self, cache_dir: Path, cache_key: str) -> None:
+        """OSError if it cannot be written."""
         path = cache_file(cache_dir, "listing-cuts", cache_key)
         if ListingCuts.load(cache_dir, cache_key) != self:
             write_atomically(path, json.dumps({"keys": self.keys, "range_size": self.range_size}))

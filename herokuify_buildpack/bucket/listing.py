@@ -25,7 +25,11 @@ def list_prefix(
     cuts: ListingCuts = NO_CUTS,
     concurrency: int = 8,
 ) -> dict[str, RemoteObject]:
-    """Every object under ``prefix/``: one range per cut, each listed by its own thread."""
+    """Every object under ``prefix/``: one range per cut, ``concurrency`` ranges at a time.
+
+    A wave of ranges that holds far fewer keys than the cuts promised means they are stale or
+    made up (a damaged cache): the rest of the prefix is then listed plainly, so that bad cuts
+    cost at most one wave more than a plain listing."""
     firsts: list[str | None] = [None, *cuts.keys]
     lasts: list[str | None] = [*cuts.keys, None]
     # Room for a few objects added since the cuts were made; more take another request.
@@ -38,8 +42,18 @@ def list_prefix(
         return list_range(0)
     objects: dict[str, RemoteObject] = {}
     with ThreadPoolExecutor(min(len(firsts), concurrency)) as pool:
-        for part in pool.map(list_range, range(len(firsts))):
-            objects.update(part)
+        for start in range(0, len(firsts), concurrency):
+            wave = range(start, min(start + concurrency, len(firsts)))
+            parts = list(pool.map(list_range, wave))
+            for part in parts:
+                objects.update(part)
+            found = sum(len(part) for part in parts)
+            if wave.stop < len(firsts) and found < len(wave) * cuts.range_size // 2:
+                rest = _list_range(
+                    client, bucket, f"{prefix}/", lasts[wave.stop - 1], None, MAX_KEYS
+                )
+                objects.update(rest)
+                break
     return objects
 
 

@@ -13,31 +13,44 @@ from collections.abc import Collection
 from pathlib import Path
 
 from herokuify_buildpack.bucket.listing import RemoteObject
-from herokuify_buildpack.cachedir import cache_file, write_atomically
+from herokuify_buildpack.cachedir import Unreadable, cache_file, read_json, write_atomically
 from herokuify_buildpack.upload.localfiles import LocalFile
 
 _FORMAT = 1
 
 
 class UploadCache:
-    def __init__(self, path: Path, entries: dict[str, tuple[str, str]]) -> None:
+    def __init__(
+        self, path: Path, entries: dict[str, tuple[str, str]], problem: str | None = None
+    ) -> None:
         self.path = path
         self.entries = entries
+        self.problem = problem  # why the file on disk was ignored, if it was
         self._as_loaded = dict(entries)
 
     @classmethod
     def load(cls, cache_dir: Path, cache_key: str) -> UploadCache:
-        """``cache_key`` names the store, bucket and prefix: each has its own record."""
+        """``cache_key`` names the store, bucket and prefix: each has its own record. A missing
+        or damaged cache only costs a slower build."""
         path = cache_file(cache_dir, "uploads", cache_key)
         try:
-            data = json.loads(path.read_text())
-            if data.get("format") != _FORMAT or data.get("location") != cache_key:
-                return cls(path, {})
-            entries = {key: (pair[0], pair[1]) for key, pair in data["entries"].items()}
-        except (OSError, ValueError, KeyError, TypeError, IndexError):
-            # A missing or damaged cache only costs a slower build.
+            data = read_json(path)
+        except Unreadable as exc:
+            return cls(path, {}, str(exc))
+        if data is None:
             return cls(path, {})
-        return cls(path, entries)
+        if not isinstance(data, dict) or data.get("format") != _FORMAT:
+            return cls(path, {}, "its content is not a record of uploads")
+        if data.get("location") != cache_key:
+            return cls(path, {})  # another store's, of the same name: not damage
+        entries = data.get("entries")
+        well_formed = isinstance(entries, dict) and all(
+            isinstance(pair, list) and len(pair) == 2 and all(isinstance(e, str) for e in pair)
+            for pair in entries.values()
+        )
+        if not well_formed:
+            return cls(path, {}, "its content is not a record of uploads")
+        return cls(path, {key: (pair[0], pair[1]) for key, pair in entries.items()})
 
     def confirms(self, file: LocalFile, remote: RemoteObject) -> bool:
         return self.entries.get(file.key) == (file.etag, remote.etag)

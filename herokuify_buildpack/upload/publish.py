@@ -48,6 +48,9 @@ def publish_static(
     """Upload what the bucket's listing shows missing or different."""
     cache_key = s3.cache_key(STATIC_PREFIX)
     cache = UploadCache.load(cache_dir, cache_key)
+    problem = cache.problem or ListingCuts.read(cache_dir, cache_key)[1]
+    if problem:
+        output.info(f"Ignoring the build cache in CACHE_DIR ({problem}): this build is slower")
 
     files = scan(
         source.root,
@@ -71,14 +74,30 @@ def publish_static(
         cache.record(file.key, file.etag, remote[file.key].etag)
 
     client = _client_when_needed(s3, settings)
+    unwritten: list[str] = []
     try:
         bytes_sent = _upload(client, s3, plan, cache, settings)
     finally:
-        cache.save(cache_key)  # what S3 confirmed, also when some uploads failed
+        _save(lambda: cache.save(cache_key), unwritten)  # what S3 confirmed, even on failure
     _finish_release(client, s3, keys, remote, settings)
     # What the bucket now holds, near enough: pruned objects only make a range a little short.
-    ListingCuts.of(remote.keys() | set(keys)).save(cache_dir, cache_key)
+    cuts = ListingCuts.of(remote.keys() | set(keys))
+    _save(lambda: cuts.save(cache_dir, cache_key), unwritten)
     return PublishResult(len(plan.uploads), len(plan.unchanged), bytes_sent)
+
+
+def _save(write: Callable[[], None], failed: list[str]) -> None:
+    """A cache that cannot be written costs the next build's speed, never this build. One
+    line says so, however many of its files fail."""
+    try:
+        write()
+    except OSError as exc:
+        if not failed:
+            output.info(
+                f"Could not write the build cache in CACHE_DIR ({exc.strerror or exc}): "
+                "the next build is slower"
+            )
+        failed.append(str(exc))
 
 
 def _client_when_needed(s3: S3Config, settings: UploadSettings) -> Callable[[], Any]:

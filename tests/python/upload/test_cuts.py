@@ -90,3 +90,15 @@ def test_stale_cuts_still_find_every_key(bucket, s3_client, proxy):
     assert set(grown) | set(edges) <= set(listed)
     assert cuts.keys[0] not in listed
     assert proxy.counts()["LIST"] > 5  # the grown range needed another request
+
+
+def test_made_up_cuts_cost_at_most_one_wave_more_than_a_plain_listing(bucket, s3_client, proxy):
+    """3,000 cuts of a thousand keys each, over a bucket that holds 45: the first wave finds
+    next to nothing, and the rest of the prefix is listed plainly."""
+    keys = [f"static/files/{n:03d}.txt" for n in range(45)]
+    put(s3_client, bucket, keys)
+    made_up = ListingCuts(tuple(f"static/cut-{n:05d}" for n in range(3000)), MAX_KEYS)
+
+    listed = list_prefix(make_client(proxy.endpoint_url), bucket, "static", made_up, 8)
+    assert sorted(listed) == keys
+    assert proxy.counts()["LIST"] <= 8 + 1
