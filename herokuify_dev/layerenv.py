@@ -2,8 +2,11 @@
 
 Buildpack API 0.10 (buildpacks/spec, buildpack.md), section "Environment":
 - "Layer Paths": each layer's bin/ goes on PATH (build and launch), lib/ on LD_LIBRARY_PATH
-  (both) and LIBRARY_PATH (build), include/ on CPATH and pkgconfig/ on PKG_CONFIG_PATH (build),
-  with later buildpacks' layers first and one buildpack's layers in name order.
+  (both) and LIBRARY_PATH (build), include/ on CPATH and pkgconfig/ on PKG_CONFIG_PATH (build).
+  Each is prepended, buildpack by buildpack and each buildpack's layers in name order, so later
+  buildpacks' layers come first, and within one buildpack the layer whose name sorts last: as
+  the lifecycle does, and as heroku/python counts on (its "venv" layer's python comes before
+  its "python" layer's).
 - "Provided by the Buildpacks": env/ applies to both, env.build/ to later buildpacks' builds,
   env.launch/ and env.launch/<process>/ to launch.
 - "Environment Variable Modification Rules": a file's name up to the first "." names the
@@ -45,7 +48,8 @@ def apply_layers(
     scope: str,
     process: str | None = None,
 ) -> None:
-    """Applies ``layers`` (in group order, each buildpack's in name order) to ``env``."""
+    """Applies ``layers`` (in group order, each buildpack's in name order) to ``env``: each
+    layer's paths, then its env files."""
     for layer in layers:
         for sub_dir, name in _LAYER_PATHS[scope]:
             if (layer / sub_dir).is_dir():

@@ -17,7 +17,10 @@ buildpacks/spec buildpack.md for Buildpack API 0.10 and platform.md for Platform
   launch layer whose toml is kept without a folder is reused from the previous image. Cached
   layers go to the cache.
 - launch (buildpack.md "Launch", platform.md "Launcher"): the environment is the runtime's plus
-  the launch layers' env, and nothing of the build's; the process comes from launch.toml.
+  the launch layers' env, and nothing of the build's; the process comes from launch.toml, or
+  is a command of the caller's, as `docker run IMAGE COMMAND` gives.
+Not followed: [[unmet]] in build.toml, plan entries' metadata, store.toml, SBOMs, exec.d and
+extensions; none of the buildpacks here use them.
 The image lives in the same paths it was built in, as in a real image, so layer env files that
 name absolute paths stay true.
 """
@@ -140,7 +143,7 @@ class Lifecycle:
         for index, buildpack in enumerate(self.buildpacks):
             if not buildpack.supports(target["CNB_TARGET_OS"], target["CNB_TARGET_ARCH"]):
                 self.transcript.error(f"{buildpack.id} declares no target for {target}")
-                return 1
+                return DETECT_FAIL
             plan_path = self.root / f"detect-plan-{index}.toml"
             plan_path.unlink(missing_ok=True)
             plan_path.touch()
@@ -208,18 +211,18 @@ class Lifecycle:
         return 0
 
     def _build_env(self, done: list[Buildpack]) -> dict[str, str]:
-        """The platform's env, then the user's env/ files (buildpack.md "Provided by the
-        Platform": layer path variables prepend, others override), then earlier buildpacks'
-        build layers."""
+        """The platform's env, earlier buildpacks' build layers, then the user's env/ files on
+        top (buildpack.md "Provided by the Platform": layer path variables are prepended,
+        others override, so no earlier buildpack changes what the user set)."""
         env = dict(self.base_env)
+        for buildpack in done:
+            apply_layers(env, self._typed_layers(buildpack, "build"), BUILD)
         user_env = self.platform / "env"
         for file in sorted(user_env.iterdir()) if user_env.is_dir() else []:
             value = os.fsdecode(file.read_bytes())
             if file.name in ("PATH", "LD_LIBRARY_PATH", "LIBRARY_PATH", "CPATH", "PKG_CONFIG_PATH"):
                 value = f"{value}{os.pathsep}{env[file.name]}" if env.get(file.name) else value
             env[file.name] = value
-        for buildpack in done:
-            apply_layers(env, self._typed_layers(buildpack, "build"), BUILD)
         return env
 
     def _typed_layers(self, buildpack: Buildpack, kind: str) -> list[Path]:
@@ -227,7 +230,7 @@ class Lifecycle:
         folder = self.layers / buildpack.layers_name
         return [
             folder / toml.stem
-            for toml in sorted(folder.glob("*.toml"))
+            for toml in sorted(folder.glob("*.toml"), key=lambda toml: toml.stem)
             if _types(toml).get(kind) and (folder / toml.stem).is_dir()
         ]
 
@@ -367,10 +370,15 @@ def _resolve(
     for alternative in chosen:
         for entry in alternative["requires"]:
             required_by_name.setdefault(entry["name"], []).append(entry)
-    return [
-        [req for prov in alternative["provides"] for req in required_by_name.get(prov["name"], [])]
-        for alternative in chosen
-    ]
+    # Each name's entries go to the first buildpack that provides it ("Unmet Buildpack Plan
+    # Entries": only an unmet entry passes on to the next provider).
+    plans: list[list[dict[str, Any]]] = []
+    given: set[str] = set()
+    for alternative in chosen:
+        names = [p["name"] for p in alternative["provides"] if p["name"] not in given]
+        given.update(names)
+        plans.append([entry for name in names for entry in required_by_name.get(name, [])])
+    return plans
 
 
 def _holds(chosen: list[dict[str, Any]]) -> bool:

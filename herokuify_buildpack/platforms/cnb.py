@@ -36,11 +36,9 @@ class CnbPlatform:
         self.launch_env = self.helper / "env.launch"
 
     def launch_with(self, settings_module: str | None) -> str | None:
-        setting = self.launch_env / "DJANGO_SETTINGS_MODULE.override"
         if settings_module is None:
-            setting.unlink(missing_ok=True)
-            return None
-        setting.write_text(settings_module)
+            return None  # the helper layer is made anew by every build: nothing to undo
+        (self.launch_env / "DJANGO_SETTINGS_MODULE.override").write_text(settings_module)
         return f"Processes load it through the {HELPER_LAYER} layer's launch environment"
 
     def earlier_collectstatic(self, config: Config) -> str:

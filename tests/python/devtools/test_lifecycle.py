@@ -218,3 +218,75 @@ def test_a_requirement_reaches_the_plan_of_the_buildpack_that_provides_it(tmp_pa
     assert (tmp_path / "platform-root" / "plan-seen.toml").read_text() == (
         '[[entries]]\nname = "python"\n'
     )
+
+
+def test_path_order_user_env_and_per_layer_delimiters(tmp_path, app):
+    python = buildpack(
+        tmp_path,
+        "python",
+        "\n".join(
+            (
+                env_files("python", {"bin/.keep": ""}, "build = true\\nlaunch = true"),
+                env_files(
+                    "venv",
+                    {
+                        "bin/.keep": "",
+                        "env/FROM_LAYER": "layer",
+                        "env/LIST.append": "first",
+                        "env/LIST.delim": ",",
+                        "env/WHERE.override": "env",
+                        "env.build/WHERE.override": "env.build",
+                    },
+                    "build = true\\nlaunch = true",
+                ),
+            )
+        ),
+    )
+    later = buildpack(
+        tmp_path,
+        "later",
+        env_files(
+            "x",
+            {"env/LIST.append": "second", "env/LIST.delim": ";"},
+            "build = true\\nlaunch = true",
+        ),
+    )
+    cycle = lifecycle(tmp_path, python, later, buildpack(tmp_path, "dump", DUMP_ENV))
+    assert cycle.build(app, {"FROM_LAYER": "user", "PATH": "/user/bin"}).ok, cycle.transcript.text
+
+    seen = json.loads((tmp_path / "platform-root" / "seen.json").read_text())
+    layers = cycle.layers / "tests_python"
+    # Within one buildpack the layer named last comes first, as heroku/python's venv does.
+    assert seen["PATH"].split(":")[:3] == [
+        "/user/bin",  # the user's PATH is prepended to the layers'
+        str(layers / "venv" / "bin"),
+        str(layers / "python" / "bin"),
+    ]
+    assert seen["FROM_LAYER"] == "user"  # no earlier buildpack changes what the user set
+    assert seen["LIST"] == "first;second"  # each layer's own delimiter
+    assert seen["WHERE"] == "env.build"  # env.build/ after env/ in the same layer
+
+    launch = cycle.launch_env({"PATH": "/usr/bin"})
+    assert launch["PATH"].split(":")[:2] == [
+        str(layers / "venv" / "bin"),
+        str(layers / "python" / "bin"),
+    ]
+    assert launch["WHERE"] == "env" and launch["FROM_LAYER"] == "layer"
+
+
+def test_a_plan_entry_goes_to_the_first_provider_only(tmp_path, app):
+    provides = 'printf \'[[provides]]\\nname = "python"\\n\' > "$CNB_BUILD_PLAN_PATH"'
+    copy_plan = 'cp "$CNB_BP_PLAN_PATH" "$CNB_LAYERS_DIR/../../plan-{0}.toml"'
+    first = buildpack(tmp_path, "first", copy_plan.format("first"), detect=provides)
+    second = buildpack(tmp_path, "second", copy_plan.format("second"), detect=provides)
+    user = buildpack(
+        tmp_path,
+        "user",
+        "exit 0",
+        detect='printf \'[[requires]]\\nname = "python"\\n\' > "$CNB_BUILD_PLAN_PATH"',
+    )
+    cycle = lifecycle(tmp_path, first, second, user)
+    assert cycle.build(app, {}).ok, cycle.transcript.text
+    root = tmp_path / "platform-root"
+    assert (root / "plan-first.toml").read_text() == '[[entries]]\nname = "python"\n'
+    assert (root / "plan-second.toml").read_text() == ""
