@@ -413,25 +413,32 @@ def release_files(static_root: Path) -> dict[str, Path]:
 
 class ListingBarrier:
     """Holds each build's bucket listing until every build has asked for one, so the builds
-    really overlap: all of them plan their uploads from the same state of the bucket."""
+    really overlap: all of them plan their uploads from the same state of the bucket.
 
-    def __init__(self, inner: Handler, parties: int) -> None:
-        self.inner = inner
-        self.parties = parties
-        self.arrived = 0
-        self.ready = asyncio.Event()
+    Each build talks to S3 through a proxy of its own, which names it: a listing that botocore
+    retries, or that takes more than one request, is still that build's, and counts once."""
 
-    async def handle(self, conn, request) -> bool:
-        if describe(request).operation == "ListObjectsV2":
-            self.arrived += 1
-            if self.arrived >= self.parties:
-                self.ready.set()
-            await asyncio.wait_for(self.ready.wait(), 60)
-        return await self.inner(conn, request)
+    def __init__(self, builds: set[str]) -> None:
+        self.builds = builds
+        self.listed: set[str] = set()
+        self.ready = threading.Event()  # the proxies run event loops of their own
+
+    def handler(self, build: str, inner: Handler) -> Handler:
+        async def handle(conn, request) -> bool:
+            if describe(request).operation == "ListObjectsV2":
+                self.listed.add(build)
+                if self.listed >= self.builds:
+                    self.ready.set()
+                deadline = time.monotonic() + 60
+                while not self.ready.is_set() and time.monotonic() < deadline:
+                    await asyncio.sleep(0.01)
+            return await inner(conn, request)
+
+        return handle
 
 
 def test_two_builds_of_different_commits_at_once_both_land(
-    proxied, proxy, s3_client, bucket, standins, tmp_path
+    proxied, proxy, s3_server, s3_client, bucket, standins, tmp_path
 ):
     """Two commits (some files changed, some only in one) built at once into the same bucket,
     each with its own cache, both planning from the same listing: both succeed and every
@@ -440,27 +447,31 @@ def test_two_builds_of_different_commits_at_once_both_land(
         "one": {"shop/base.css": b"body { color: #111; }\n", "shop/only-one.css": b"a{}\n"},
         "two": {"shop/base.css": b"body { color: #222; }\n", "shop/only-two.js": b"var t;\n"},
     }
-    config = {**proxied, "HEROKUIFY_HASHED_NAMES": "1"}
-    barrier = ListingBarrier(proxy.handler, parties=len(commits))
-    proxy.handler = barrier.handle
+    barrier = ListingBarrier(set(commits))
     standin = standins("compressor")
     start = threading.Barrier(len(commits))
 
-    def run(name: str):
+    def run(name: str, endpoint_url: str):
         app = app_copy(tmp_path / f"app-{name}", commits[name])
         commit_standin = StandIn(app, python=standin.python, django=standin.django)
+        config = {**proxied, "HEROKUIFY_HASHED_NAMES": "1", "AWS_S3_ENDPOINT_URL": endpoint_url}
         start.wait()
         return build_app(
             app, config, commit_standin, workdir=tmp_path / name, stream=Transcript(io.StringIO())
         )
 
-    with ThreadPoolExecutor(len(commits)) as pool:
-        results = dict(zip(commits, pool.map(run, commits), strict=True))
+    with running_proxy(s3_server.endpoint_url) as second:
+        proxies = dict(zip(commits, (proxy, second), strict=True))
+        for name, each in proxies.items():
+            each.handler = barrier.handler(name, each.handler)
+        with ThreadPoolExecutor(len(commits)) as pool:
+            futures = [pool.submit(run, name, proxies[name].endpoint_url) for name in commits]
+            results = dict(zip(commits, (future.result() for future in futures), strict=True))
     tally["scenarios"] += 1
 
     for result in results.values():
         assert result.ok, result.output
-    assert barrier.arrived == len(commits)
+    assert barrier.listed == set(commits)
     releases = {name: release_files(r.build_dir / "staticfiles") for name, r in results.items()}
     assert set(releases["one"]) != set(releases["two"])
     assert any("only-one" in key for key in releases["one"])
