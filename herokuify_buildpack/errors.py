@@ -122,6 +122,15 @@ STATIC_KEY_TOO_LONG = Entry(
     "static file {start}... would be a key of {size} bytes; S3 allows {limit}.",
     "Shorten its path.",
 )
+STATIC_KEY_LEAVES_PREFIX = Entry(
+    "static file {shown} would be the key {key}, whose . or .. folders a store may resolve "
+    "outside static/.",
+    "Rename it: herokuify reads a backslash as a folder separator, as django-storages does.",
+)
+STATIC_KEY_CONTROL_CHARACTER = Entry(
+    "static file {shown} has a control character in its name, which S3 keys must not carry:",
+    "rename it",
+)
 LINK_FAILED = Entry("collectstatic could not link {link}: {reason}")
 COLLECTSTATIC_FAILED = Entry("collectstatic failed: {failure}: {exc}")
 COMPRESS_FAILED = Entry("compress failed: {failure}: {exc}")

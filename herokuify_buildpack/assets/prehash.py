@@ -39,6 +39,9 @@ class SourceEtags:
             # fails holds nothing of the build open, and ends when its answer finds no reader.
             self._worker = subprocess.Popen(
                 [sys.executable, "-I", "-c", _WORKER_CODE, _PACKAGE_PARENT],
+                # Not the build's environment: it holds every config var, and one of 128 KiB
+                # or more is more than the kernel lets a new program start with.
+                env={},
                 stdin=listing,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

@@ -79,7 +79,19 @@ def _key(prefix: str, name: str) -> str:
         raise errors.STATIC_NAME_NOT_UTF8(shown=shown) from None
     if size > MAX_KEY_BYTES:
         raise errors.STATIC_KEY_TOO_LONG(start=name[:60], size=size, limit=MAX_KEY_BYTES)
+    # A store that normalises paths would put "static/a/../../media/x" outside static/.
+    if any(segment in (".", "..") for segment in key.split("/")):
+        raise errors.STATIC_KEY_LEAVES_PREFIX(shown=_shown(name), key=_shown(key))
+    # S3's object key guidelines: ASCII 0-31 and 127 need special handling; a newline in a
+    # key broke every upload of the build.
+    if any(ord(char) < 32 or ord(char) == 127 for char in key):
+        raise errors.STATIC_KEY_CONTROL_CHARACTER(shown=_shown(name))
     return key
+
+
+def _shown(text: str) -> str:
+    """``text`` with its control characters written as escapes, for one line of output."""
+    return "".join(char if char.isprintable() else f"\\x{ord(char):02x}" for char in text)
 
 
 def _walk(root: Path) -> list[tuple[str, Path]]:
