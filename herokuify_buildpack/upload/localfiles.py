@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 import os
+import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from herokuify_buildpack.upload.etag import expected_etag
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 MAX_KEY_BYTES = 1024  # S3's limit on a key, in UTF-8
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 
 EtagOf = Callable[[Path, int], str]  # (path, size) -> the ETag S3 gives it
 
@@ -84,7 +86,7 @@ def _key(prefix: str, name: str) -> str:
         raise errors.STATIC_KEY_LEAVES_PREFIX(shown=_shown(name), key=_shown(key))
     # S3's object key guidelines: ASCII 0-31 and 127 need special handling; a newline in a
     # key broke every upload of the build.
-    if any(ord(char) < 32 or ord(char) == 127 for char in key):
+    if _CONTROL_CHARACTER.search(key):
         raise errors.STATIC_KEY_CONTROL_CHARACTER(shown=_shown(name))
     return key
 
