@@ -215,8 +215,7 @@ class S3Config:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> S3Config:
         # Checked in this order: the endpoint and domain, what is missing, then the bucket name.
-        for key in ("endpoint_url", "custom_domain"):
-            value_of(env, key)  # raises if malformed
+        values = {key: value_of(env, key) for key in ("endpoint_url", "custom_domain")}
         missing = [
             _BY_KEY[key].names
             for key in ("access_key", "secret_key", "bucket")
@@ -229,7 +228,10 @@ class S3Config:
                 names=", ".join(f"{names[0]} (or {names[1]})" for names in missing),
                 them="them" if plural else "it",
             )
-        return cls(**{key: value_of(env, key) for key in cls.__dataclass_fields__})
+        values.update(
+            (key, value_of(env, key)) for key in cls.__dataclass_fields__ if key not in values
+        )
+        return cls(**values)
 
     def public_url(self, prefix: str) -> str:
         scheme, host = public_host(self.bucket, self.region, self.endpoint_url, self.custom_domain)
