@@ -107,7 +107,12 @@ def _check_storage_applied(s3: S3Config, settings_module: str) -> None:
 def _summary(result: PublishResult, s3: S3Config, seconds: float) -> str:
     return (
         f"Done: {result.uploaded} files uploaded, {result.unchanged} unchanged, "
-        f"{_size(result.bytes_uploaded)} sent in {seconds:.1f} s to {s3.describe(STATIC_PREFIX)}"
+        + (
+            f"{result.headers_updated} of them given new headers, "
+            if result.headers_updated
+            else ""
+        )
+        + f"{_size(result.bytes_uploaded)} sent in {seconds:.1f} s to {s3.describe(STATIC_PREFIX)}"
     )
 
 

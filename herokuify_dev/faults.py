@@ -161,13 +161,16 @@ def describe(request: Request) -> Target:
     else:
         bucket, key = (parts[1] if len(parts) > 1 else ""), "/".join(parts[2:])
     part = int(query["partNumber"][0]) if "partNumber" in query else None
-    return Target(_operation(request.method, key, query), bucket, key, part)
+    copies = request.header("x-amz-copy-source") is not None
+    return Target(_operation(request.method, key, query, copies), bucket, key, part)
 
 
-def _operation(method: str, key: str, query: dict[str, list[str]]) -> str:
+def _operation(method: str, key: str, query: dict[str, list[str]], copies: bool) -> str:
     if method == "PUT":
         if "partNumber" in query:
             return "UploadPart"
+        if copies:
+            return "CopyObject"
         return "PutObject" if key else "PutBucket"
     if method == "POST":
         if "uploads" in query:

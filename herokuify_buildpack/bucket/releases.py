@@ -1,15 +1,18 @@
 """Which objects each release uses, kept in the bucket so old assets can be pruned safely.
 
 A record is a small private object under ``static/.herokuify/releases/``, named by its time and
-a digest of the release's keys. It lives inside the prefix the build lists anyway, so reading
-the history costs no request, and a deploy whose set of keys is unchanged writes none.
+a digest of the release's keys and of the headers each object was given. It lives inside the
+prefix the build lists anyway, so reading the history costs no request, and a deploy whose keys
+and headers are unchanged writes none.
+
+A release is given as a mapping of each key to its headers_tag (see upload/localfiles.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -32,26 +35,41 @@ def records_prefix(prefix: str) -> str:
     return f"{prefix}/{RECORDS_DIR}/"
 
 
-def release_digest(keys: Iterable[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:16]
+def release_digest(release: Mapping[str, str]) -> str:
+    lines = sorted(f"{key}\t{tag}" for key, tag in release.items())
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
 
-def is_recorded(prefix: str, keys: Iterable[str], remote: dict[str, RemoteObject]) -> bool:
-    """Whether the newest release record lists exactly these keys."""
+def newest_record(prefix: str, remote: dict[str, RemoteObject]) -> str | None:
     records = _record_keys(remote, prefix)
-    return bool(records) and records[-1].endswith(f"-{release_digest(keys)}.json")
+    return records[-1] if records else None
 
 
-def record_release(client: Any, bucket: str, prefix: str, keys: Iterable[str]) -> None:
-    """Store this release's keys, under a name that sorts after every earlier record."""
-    ordered = sorted(keys)
+def is_recorded(prefix: str, release: Mapping[str, str], remote: dict[str, RemoteObject]) -> bool:
+    """Whether the newest release record lists exactly these keys, with these headers."""
+    newest = newest_record(prefix, remote)
+    return newest is not None and newest.endswith(f"-{release_digest(release)}.json")
+
+
+def record_release(client: Any, bucket: str, prefix: str, release: Mapping[str, str]) -> None:
+    """Store this release's keys and headers, under a name that sorts after every earlier
+    record."""
+    ordered = sorted(release)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    body = {"keys": ordered, "headers": [release[key] for key in ordered]}
     client.put_object(
         Bucket=bucket,
-        Key=f"{records_prefix(prefix)}{stamp}-{release_digest(ordered)}.json",
-        Body=json.dumps({"keys": ordered}).encode(),
+        Key=f"{records_prefix(prefix)}{stamp}-{release_digest(release)}.json",
+        Body=json.dumps(body).encode(),
         ContentType="application/json",
     )
+
+
+def recorded_headers(client: Any, bucket: str, record: str) -> dict[str, str]:
+    """Each key of a release record, with the headers_tag its build gave it. A record written
+    before records named headers names none."""
+    body = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    return dict(zip(body["keys"], body.get("headers", []), strict=False))
 
 
 def prune(
@@ -59,7 +77,7 @@ def prune(
     bucket: str,
     prefix: str,
     remote: dict[str, RemoteObject],
-    current_keys: Iterable[str],
+    release: Mapping[str, str],
     keep_releases: int,
     grace: timedelta = PRUNE_GRACE,
 ) -> PruneResult:
@@ -68,8 +86,8 @@ def prune(
     With fewer recorded releases than that, nothing is deleted: an unrecorded release may
     still be running. Objects younger than PRUNE_GRACE are never deleted.
     """
-    in_use = set(current_keys)
-    digest = release_digest(in_use)
+    in_use = set(release)
+    digest = release_digest(release)
     previous = [key for key in _record_keys(remote, prefix) if not key.endswith(f"-{digest}.json")]
     keep_previous = keep_releases - 1
     if len(previous) < keep_previous:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import mimetypes
 import os
 import re
@@ -28,6 +31,22 @@ class LocalFile:
     etag: str
     content_type: str
     cache_control: str
+    acl: str | None  # None: the bucket's default, as with ACLs disabled
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """What an upload or a copy gives the object besides its bytes, in boto3's names."""
+        headers = {"ContentType": self.content_type, "CacheControl": self.cache_control}
+        if self.acl:
+            headers["ACL"] = self.acl
+        return headers
+
+    @functools.cached_property
+    def headers_tag(self) -> str:
+        """A short digest of ``headers``: what the build cache and release records keep to know
+        which headers an object was given, without asking S3."""
+        text = json.dumps(self.headers, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def scan(
@@ -37,6 +56,7 @@ def scan(
     immutable: Collection[str],
     local_only: Collection[str],
     max_age: int,
+    acl: str | None,
     etag_of: EtagOf = expected_etag,
     pending_links: Mapping[str, str] | None = None,
 ) -> list[LocalFile]:
@@ -64,6 +84,7 @@ def scan(
                 etag=etag_of(path, size),
                 content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
                 cache_control=IMMUTABLE if name in immutable else short_lived,
+                acl=acl,
             )
         )
     return files

@@ -1,4 +1,5 @@
-"""Publishes a collected STATIC_ROOT to the bucket: list once, upload what differs, remember."""
+"""Publishes a collected STATIC_ROOT to the bucket: list once, upload what differs, give new
+headers to what only needs them, remember."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from herokuify_buildpack.bucket.listing import RemoteObject
 from herokuify_buildpack.config import STATIC_PREFIX, S3Config, UploadSettings
 from herokuify_buildpack.upload.cache import UploadCache
 from herokuify_buildpack.upload.localfiles import EtagOf, LocalFile, scan
-from herokuify_buildpack.upload.plan import UploadPlan, plan_uploads
+from herokuify_buildpack.upload.plan import KnownHeaders, UploadPlan, plan_uploads
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ class StaticSource:
 @dataclass(frozen=True)
 class PublishResult:
     uploaded: int
-    unchanged: int
+    unchanged: int  # bytes unchanged, headers_updated of them given new headers
+    headers_updated: int
     bytes_uploaded: int
 
 
@@ -58,32 +60,40 @@ def publish_static(
         immutable=source.immutable,
         local_only=source.local_only,
         max_age=settings.max_age,
+        acl=s3.static_acl,
         etag_of=source.etag_of,
         pending_links=source.pending_links,
     )
-    keys = [file.key for file in files]
+    release = {file.key: file.headers_tag for file in files}
     remote = answers.listing()
-    plan = plan_uploads(files, remote, cache)
+    client = _client_when_needed(s3, settings)
+    known = KnownHeaders(
+        cache,
+        newest_is_this_release=releases.is_recorded(STATIC_PREFIX, release, remote),
+        read_newest_record=lambda: _newest_record(client, s3, remote),
+    )
+    plan = plan_uploads(files, remote, known)
+    stale = len(plan.stale_headers)
     output.info(
         f"{len(files)} files: {len(plan.new)} new, {len(plan.changed)} changed, "
-        f"{len(plan.unchanged)} unchanged (skipped)"
+        + (f"{stale} unchanged but for their headers, " if stale else "")
+        + f"{len(plan.unchanged)} unchanged (skipped)"
     )
     # The cache describes this build's files only, so it does not grow with every release.
-    cache.keep_only(set(keys))
+    cache.keep_only(release.keys())
     for file in plan.unchanged:
-        cache.record(file.key, file.etag, remote[file.key].etag)
+        cache.record(file, remote[file.key].etag)
 
-    client = _client_when_needed(s3, settings)
     unwritten: list[str] = []
     try:
         bytes_sent = _upload(client, s3, plan, cache, settings)
     finally:
         _save(lambda: cache.save(cache_key), unwritten)  # what S3 confirmed, even on failure
-    _finish_release(client, s3, keys, remote, settings)
+    _finish_release(client, s3, release, remote, settings)
     # What the bucket now holds, near enough: pruned objects only make a range a little short.
-    cuts = ListingCuts.of(remote.keys() | set(keys))
+    cuts = ListingCuts.of(remote.keys() | release.keys())
     _save(lambda: cuts.save(cache_dir, cache_key), unwritten)
-    return PublishResult(len(plan.uploads), len(plan.unchanged), bytes_sent)
+    return PublishResult(len(plan.uploads), len(plan.unchanged) + stale, stale, bytes_sent)
 
 
 def _save(write: Callable[[], None], failed: list[str]) -> None:
@@ -113,6 +123,21 @@ def _client_when_needed(s3: S3Config, settings: UploadSettings) -> Callable[[], 
     return client
 
 
+def _newest_record(
+    client: Callable[[], Any], s3: S3Config, remote: dict[str, RemoteObject]
+) -> dict[str, str]:
+    """The headers the newest release record names for each of its keys; none without one."""
+    newest = releases.newest_record(STATIC_PREFIX, remote)
+    if newest is None:
+        return {}
+    try:
+        return releases.recorded_headers(client(), s3.bucket, newest)
+    except Exception as exc:
+        from herokuify_buildpack.bucket.client import explain
+
+        raise explain(exc, s3, "reading the newest release record") from exc
+
+
 def _upload(
     client: Callable[[], Any],
     s3: S3Config,
@@ -120,8 +145,9 @@ def _upload(
     cache: UploadCache,
     settings: UploadSettings,
 ) -> int:
-    """Send the planned uploads and record in the cache what S3 confirmed; the bytes sent."""
-    if not plan.uploads:
+    """Send the planned uploads and header updates, and record in the cache what S3 confirmed;
+    the bytes sent."""
+    if not plan.uploads and not plan.stale_headers:
         return 0
     # Imported only here: s3transfer is slow to import, and an unchanged redeploy sends
     # nothing.
@@ -132,32 +158,35 @@ def _upload(
             client(),
             s3.bucket,
             files,
-            acl=s3.static_acl,
             concurrency=settings.concurrency,
             on_tick=lambda done, total, sent: output.info(
                 f"Uploaded {done} of {total} files ({sent / 1_048_576:.1f} MB)"
             ),
         )
 
-    # New names first, the overwrites only once every new name is in: a build that fails
-    # before then has changed no object the running release serves.
+    # New names first, the overwrites (of bytes or of headers) only once every new name is in:
+    # a build that fails before then has changed no object the running release serves.
     report = send(plan.new)
-    held_back = plan.changed if report.failed else []
+    held_back = plan.changed + plan.stale_headers if report.failed else []
     if plan.changed and not held_back:
         report.merge(send(plan.changed))
-    etags = {file.key: file.etag for file in plan.uploads}
+    if plan.stale_headers and not held_back:
+        concurrency = settings.concurrency
+        report.merge(transfer.copy_headers(client(), s3.bucket, plan.stale_headers, concurrency))
+    sent = {file.key: file for file in plan.uploads + plan.stale_headers}
     for key, remote_etag in report.confirmed.items():
-        cache.record(key, etags[key], remote_etag)
+        cache.record(sent[key], remote_etag)
     if not report.failed:
         return report.bytes_sent
 
     from herokuify_buildpack.bucket.client import explain
 
     file, exc = report.failed[0]
-    cause = explain(exc, s3, f"uploading {file.name}")
+    doing = "giving new headers to" if file in plan.stale_headers else "uploading"
+    cause = explain(exc, s3, f"{doing} {file.name}")
     raise errors.UPLOADS_FAILED(
         failed=len(report.failed),
-        tried=len(plan.uploads) - len(held_back),
+        tried=len(sent) - len(held_back),
         cause=cause,
         held_back=f" {len(held_back)} changed files were held back." if held_back else "",
     ) from exc
@@ -166,19 +195,19 @@ def _upload(
 def _finish_release(
     client: Callable[[], Any],
     s3: S3Config,
-    keys: list[str],
+    release: dict[str, str],
     remote: dict[str, RemoteObject],
     settings: UploadSettings,
 ) -> None:
-    """Record this release's keys, then prune old assets if the app opted in."""
+    """Record this release's keys and headers, then prune old assets if the app opted in."""
     try:
-        if not releases.is_recorded(STATIC_PREFIX, keys, remote):
-            releases.record_release(client(), s3.bucket, STATIC_PREFIX, keys)
+        if not releases.is_recorded(STATIC_PREFIX, release, remote):
+            releases.record_release(client(), s3.bucket, STATIC_PREFIX, release)
             output.info("Recorded this release's files, for pruning later")
         if not settings.prune:
             return
         keep = settings.keep_releases
-        pruned = releases.prune(client(), s3.bucket, STATIC_PREFIX, remote, keys, keep)
+        pruned = releases.prune(client(), s3.bucket, STATIC_PREFIX, remote, release, keep)
     except Exception as exc:
         from herokuify_buildpack.bucket.client import explain
 

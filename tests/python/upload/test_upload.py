@@ -13,6 +13,7 @@ import math
 import os
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from herokuify_buildpack.upload import transfer
 from herokuify_buildpack.upload.cache import UploadCache
 from herokuify_buildpack.upload.etag import PART_SIZE, expected_etag
 from herokuify_buildpack.upload.localfiles import scan
-from herokuify_buildpack.upload.plan import plan_uploads
+from herokuify_buildpack.upload.plan import KnownHeaders, plan_uploads
 from herokuify_dev.proxy import running_proxy
 from herokuify_dev.s3server import make_client
 
@@ -59,14 +60,19 @@ def write_files(root: Path, contents: dict[str, bytes]) -> None:
         path.write_bytes(data)
 
 
-def scan_root(root: Path):
-    return scan(root, PREFIX, immutable=frozenset(), local_only=frozenset(), max_age=300)
+def scan_root(root: Path, max_age: int = 300, acl: str | None = "public-read"):
+    return scan(
+        root, PREFIX, immutable=frozenset(), local_only=frozenset(), max_age=max_age, acl=acl
+    )
 
 
 def upload(client, bucket: str, files):
-    return transfer.upload(
-        client, bucket, files, acl="public-read", concurrency=4, on_tick=lambda *_: None
-    )
+    return transfer.upload(client, bucket, files, concurrency=4, on_tick=lambda *_: None)
+
+
+def current(cache: UploadCache) -> KnownHeaders:
+    """What a build knows when the newest release record is its own: every header current."""
+    return KnownHeaders(cache, newest_is_this_release=True, read_newest_record=dict)
 
 
 def names(files) -> list[str]:
@@ -127,7 +133,7 @@ def test_plan_compares_sizes_and_etags(tmp_path, config_vars, s3_server, bucket)
     write_files(root, {"a.css": b"body{color:red}", "b.js": b"let x = 1;", "c.txt": b"hello"})
     assert upload(client, bucket, scan_root(root)).failed == []
 
-    plan = plan_uploads(scan_root(root), list_prefix(client, bucket, PREFIX), cache)
+    plan = plan_uploads(scan_root(root), list_prefix(client, bucket, PREFIX), current(cache))
     assert names(plan.unchanged) == ["a.css", "b.js", "c.txt"]
     assert plan.new == plan.changed == []
 
@@ -139,7 +145,7 @@ def test_plan_compares_sizes_and_etags(tmp_path, config_vars, s3_server, bucket)
             "d.txt": b"new",
         },
     )
-    plan = plan_uploads(scan_root(root), list_prefix(client, bucket, PREFIX), cache)
+    plan = plan_uploads(scan_root(root), list_prefix(client, bucket, PREFIX), current(cache))
     assert names(plan.changed) == ["a.css", "b.js"]
     assert names(plan.new) == ["d.txt"]
     assert names(plan.unchanged) == ["c.txt"]
@@ -160,32 +166,86 @@ def test_cache_pairs_etags_but_never_outvotes_the_listing(tmp_path, config_vars,
     remote = list_prefix(client, bucket, PREFIX)
     assert remote[file.key].etag != file.etag and remote[file.key].size == file.size
 
-    assert plan_uploads([file], remote, UploadCache.load(cache_dir, location)).changed == [file]
+    assert plan_uploads([file], remote, current(UploadCache.load(cache_dir, location))).changed == [
+        file
+    ]
     cache = UploadCache.load(cache_dir, location)
-    cache.record(file.key, file.etag, remote[file.key].etag)
+    cache.record(file, remote[file.key].etag)
     cache.save(location)
     reloaded = UploadCache.load(cache_dir, location)
-    assert reloaded.entries == {file.key: (file.etag, remote[file.key].etag)}
-    assert plan_uploads([file], remote, reloaded).unchanged == [file]
+    entry = (file.etag, remote[file.key].etag, file.headers_tag)
+    assert reloaded.entries == {file.key: entry}
+    assert plan_uploads([file], remote, current(reloaded)).unchanged == [file]
     assert UploadCache.load(cache_dir, f"{location}-elsewhere").entries == {}
-    reloaded.record(f"{PREFIX}/an-earlier-release.css", "local", "remote")
+    reloaded.record(replace(file, key=f"{PREFIX}/an-earlier-release.css"), "remote")
     reloaded.keep_only({file.key})  # only this build's files stay remembered
-    assert reloaded.entries == {file.key: (file.etag, remote[file.key].etag)}
+    assert reloaded.entries == {file.key: entry}
 
     client.put_object(Bucket=bucket, Key=file.key, Body=b"other bytes!")  # behind its back
     rewritten = list_prefix(client, bucket, PREFIX)
     assert rewritten[file.key].etag != remote[file.key].etag
-    assert plan_uploads([file], rewritten, reloaded).changed == [file]
+    assert plan_uploads([file], rewritten, current(reloaded)).changed == [file]
 
     client.delete_object(Bucket=bucket, Key=file.key)
-    assert plan_uploads([file], list_prefix(client, bucket, PREFIX), reloaded).new == [file]
+    gone = list_prefix(client, bucket, PREFIX)
+    assert plan_uploads([file], gone, current(reloaded)).new == [file]
 
     for damage in (
         "{not json",
-        json.dumps({"format": 1, "location": location, "entries": {file.key: [file.etag]}}),
+        json.dumps({"format": 2, "location": location, "entries": {file.key: [file.etag]}}),
+        # An earlier version's entries, which name no headers: not damage, but not used.
+        json.dumps({"format": 1, "location": location, "entries": {file.key: list(entry[:2])}}),
     ):
         reloaded.path.write_text(damage)
         assert UploadCache.load(cache_dir, location).entries == {}
+
+
+def is_public(s3_client, bucket: str, key: str) -> bool:
+    grants = s3_client.get_object_acl(Bucket=bucket, Key=key)["Grants"]
+    return any(g["Grantee"].get("URI", "").endswith("/global/AllUsers") for g in grants)
+
+
+def test_headers_that_changed_are_given_by_copies_without_bytes(
+    tmp_path, config_vars, bucket, s3_client, proxy
+):
+    """Objects whose bytes are current but whose Cache-Control or ACL is not are planned as
+    stale_headers, whether the build cache or the newest release record says what they were
+    given; copy_headers fixes them with one CopyObject each, sending no byte again."""
+    root, cache_dir = tmp_path / "root", tmp_path / "cache"
+    write_files(root, {"app.css": b"body {}", "app.js": b"let a;", "logo.svg": b"<svg/>"})
+    client = product_client(config_vars, proxy.endpoint_url)
+    before = scan_root(root, max_age=300, acl=None)
+    report = upload(client, bucket, before)
+    cache = UploadCache.load(cache_dir, "here")
+    for file in before:
+        cache.record(file, report.confirmed[file.key])
+    assert not any(is_public(s3_client, bucket, file.key) for file in before)
+
+    after = scan_root(root, max_age=600, acl="public-read")
+    remote = list_prefix(client, bucket, PREFIX)
+    from_cache = KnownHeaders(cache, newest_is_this_release=False, read_newest_record=dict)
+    plan = plan_uploads(after, remote, from_cache)
+    assert names(plan.stale_headers) == ["app.css", "app.js", "logo.svg"]
+    assert plan.uploads == plan.unchanged == []
+    # A new CACHE_DIR: the newest record names one object's new headers, and not the others'.
+    record = {after[0].key: after[0].headers_tag, after[1].key: before[1].headers_tag}
+    from_record = KnownHeaders(
+        UploadCache.load(tmp_path / "new-cache", "here"), False, lambda: record
+    )
+    plan = plan_uploads(after, remote, from_record)
+    assert names(plan.unchanged) == ["app.css"]
+    assert names(plan.stale_headers) == ["app.js", "logo.svg"]
+
+    proxy.reset()
+    copied = transfer.copy_headers(client, bucket, after, 4)
+    assert copied.failed == [] and copied.bytes_sent == 0
+    assert proxy.counts() == {**NO_REQUESTS, "PUT": 3}  # CopyObject is a PUT with no body
+    for file in after:
+        head = s3_client.head_object(Bucket=bucket, Key=file.key)
+        assert head["CacheControl"] == "public, max-age=600"
+        assert head["ContentType"] == file.content_type
+        assert is_public(s3_client, bucket, file.key)
+        assert copied.confirmed[file.key] == head["ETag"].strip('"') == file.etag
 
 
 def test_only_confirmed_uploads_are_recorded(tmp_path, bucket, s3_client, proxy):
@@ -254,9 +314,10 @@ def test_release_records_and_pruning(bucket, s3_client):
         for key in keys:
             s3_client.put_object(Bucket=bucket, Key=key, Body=key.encode())
         before = list_prefix(s3_client, bucket, PREFIX)
-        written = not releases.is_recorded(PREFIX, keys, before)
+        release = dict.fromkeys(keys, "tag")
+        written = not releases.is_recorded(PREFIX, release, before)
         if written:
-            releases.record_release(s3_client, bucket, PREFIX, keys)
+            releases.record_release(s3_client, bucket, PREFIX, release)
         new = set(list_prefix(s3_client, bucket, PREFIX)) - set(before)
         assert len(new) == int(written)
         records.extend(sorted(new))
@@ -264,7 +325,8 @@ def test_release_records_and_pruning(bucket, s3_client):
 
     def prune(keys, **grace):
         remote = list_prefix(s3_client, bucket, PREFIX)
-        result = releases.prune(s3_client, bucket, PREFIX, remote, keys, 3, **grace)
+        release = dict.fromkeys(keys, "tag")
+        result = releases.prune(s3_client, bucket, PREFIX, remote, release, 3, **grace)
         return result, set(remote) - set(list_prefix(s3_client, bucket, PREFIX))
 
     assert deploy(history[0])
@@ -273,7 +335,7 @@ def test_release_records_and_pruning(bucket, s3_client):
     assert len(records) == 2
     assert all(key.startswith(releases.records_prefix(PREFIX)) for key in records)
     record = json.loads(s3_client.get_object(Bucket=bucket, Key=records[0])["Body"].read())
-    assert record == {"keys": sorted(history[0])}
+    assert record == {"keys": sorted(history[0]), "headers": ["tag"] * len(history[0])}
 
     result, deleted = prune(history[1], grace=timedelta(0))
     assert (result.deleted, result.kept_releases, deleted) == (0, 2, set())
