@@ -59,6 +59,16 @@ class Response:
         name = name.lower()
         return next((v for k, v in self.headers if k.lower() == name), None)
 
+    def with_length(self, length: int) -> Response:
+        """The same head, for a body of ``length`` bytes."""
+        lines = [
+            f"Content-Length: {length}".encode()
+            if line.lower().startswith(b"content-length:")
+            else line
+            for line in self.lines
+        ]
+        return Response(self.status, self.version, lines)
+
     def head(self, keep_alive: bool) -> bytes:
         """The head to send the client; without the upstream's Connection header when the client
         connection is to stay open even though the upstream one closes."""
@@ -241,6 +251,8 @@ class S3Proxy:
         self.upstream_port: int = parts.port
         self.latency = latency_ms / 1000.0
         self.handler: Handler = self.forward
+        # Applied to each listing's body before it is relayed (see herokuify_dev/aging.py).
+        self.rewrite_listing: Callable[[bytes], bytes] | None = None
         self.endpoint_url = ""
         self._counts: collections.Counter[str] = collections.Counter()
         self._methods: collections.Counter[str] = collections.Counter()
@@ -298,9 +310,14 @@ class S3Proxy:
             response.header("content-length") or response.header("transfer-encoding")
         ):
             keep_client = False  # the body ends where the connection does
-        conn.writer.write(response.head(keep_alive=keep_client))
-        if has_body:
-            await copy_body(response.headers, up_reader, conn.writer, until_eof=True)
+        length = response.header("content-length")
+        if has_body and length and request.kind == "LIST" and self.rewrite_listing:
+            body = self.rewrite_listing(await up_reader.readexactly(int(length)))
+            conn.writer.write(response.with_length(len(body)).head(keep_alive=keep_client) + body)
+        else:
+            conn.writer.write(response.head(keep_alive=keep_client))
+            if has_body:
+                await copy_body(response.headers, up_reader, conn.writer, until_eof=True)
         await conn.writer.drain()
         # moto's server (werkzeug) closes after every response; clients still keep their connection
         # to the proxy, as they would with S3, and the next request opens a new upstream one.

@@ -3,7 +3,8 @@
 A record is a small private object under ``static/.herokuify/releases/``, named by its time and
 a digest of the release's keys and of the headers each object was given. It lives inside the
 prefix the build lists anyway, so reading the history costs no request, and a deploy whose keys
-and headers are unchanged writes none.
+and headers are unchanged writes none. An intent, under ``static/.herokuify/intents/``, holds the
+keys of a build still in progress (see pruning.py).
 
 A release is given as a mapping of each key to its headers_tag (see upload/localfiles.py).
 """
@@ -12,27 +13,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
 from typing import Any
 
 from herokuify_buildpack.bucket.listing import RemoteObject
 
-RECORDS_DIR = ".herokuify/releases"
-# Never prune an object this young: a concurrent build may be about to record it.
-PRUNE_GRACE = timedelta(hours=1)
-_DELETE_BATCH = 1000  # the most DeleteObjects takes at once
+BOOKKEEPING_DIR = ".herokuify"
 
 
-@dataclass(frozen=True)
-class PruneResult:
-    deleted: int
-    kept_releases: int
+def bookkeeping_prefix(prefix: str) -> str:
+    return f"{prefix}/{BOOKKEEPING_DIR}/"
 
 
 def records_prefix(prefix: str) -> str:
-    return f"{prefix}/{RECORDS_DIR}/"
+    return f"{bookkeeping_prefix(prefix)}releases/"
+
+
+def intents_prefix(prefix: str) -> str:
+    return f"{bookkeeping_prefix(prefix)}intents/"
 
 
 def release_digest(release: Mapping[str, str]) -> str:
@@ -40,12 +39,20 @@ def release_digest(release: Mapping[str, str]) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
 
-def newest_record(prefix: str, remote: dict[str, RemoteObject]) -> str | None:
-    records = _record_keys(remote, prefix)
+def record_keys(remote: Mapping[str, RemoteObject], prefix: str) -> list[str]:
+    """The release records in ``remote``, oldest first."""
+    start = records_prefix(prefix)
+    return sorted(key for key in remote if key.startswith(start))
+
+
+def newest_record(prefix: str, remote: Mapping[str, RemoteObject]) -> str | None:
+    records = record_keys(remote, prefix)
     return records[-1] if records else None
 
 
-def is_recorded(prefix: str, release: Mapping[str, str], remote: dict[str, RemoteObject]) -> bool:
+def is_recorded(
+    prefix: str, release: Mapping[str, str], remote: Mapping[str, RemoteObject]
+) -> bool:
     """Whether the newest release record lists exactly these keys, with these headers."""
     newest = newest_record(prefix, remote)
     return newest is not None and newest.endswith(f"-{release_digest(release)}.json")
@@ -55,66 +62,42 @@ def record_release(client: Any, bucket: str, prefix: str, release: Mapping[str, 
     """Store this release's keys and headers, under a name that sorts after every earlier
     record."""
     ordered = sorted(release)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     body = {"keys": ordered, "headers": [release[key] for key in ordered]}
-    client.put_object(
-        Bucket=bucket,
-        Key=f"{records_prefix(prefix)}{stamp}-{release_digest(release)}.json",
-        Body=json.dumps(body).encode(),
-        ContentType="application/json",
-    )
+    key = f"{records_prefix(prefix)}{stamp()}-{release_digest(release)}.json"
+    _put_json(client, bucket, key, body)
+
+
+def record_intent(client: Any, bucket: str, prefix: str, keys: Iterable[str]) -> str:
+    """Store the keys a build in progress relies on; the intent's key."""
+    ordered = sorted(keys)
+    digest = hashlib.sha256("\n".join(ordered).encode()).hexdigest()[:16]
+    key = f"{intents_prefix(prefix)}{stamp()}-{digest}.json"
+    _put_json(client, bucket, key, {"keys": ordered})
+    return key
 
 
 def recorded_headers(client: Any, bucket: str, record: str) -> dict[str, str]:
     """Each key of a release record, with the headers_tag its build gave it. A record written
     before records named headers names none."""
-    body = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    body = _read_json(client, bucket, record)
     return dict(zip(body["keys"], body.get("headers", []), strict=False))
 
 
-def prune(
-    client: Any,
-    bucket: str,
-    prefix: str,
-    remote: dict[str, RemoteObject],
-    release: Mapping[str, str],
-    keep_releases: int,
-    grace: timedelta = PRUNE_GRACE,
-) -> PruneResult:
-    """Delete objects that neither this release nor the ``keep_releases - 1`` before it use.
+def recorded_keys(client: Any, bucket: str, record: str) -> list[str]:
+    """The keys of a release record or an intent."""
+    return list(_read_json(client, bucket, record)["keys"])
 
-    With fewer recorded releases than that, nothing is deleted: an unrecorded release may
-    still be running. Objects younger than PRUNE_GRACE are never deleted.
-    """
-    in_use = set(release)
-    digest = release_digest(release)
-    previous = [key for key in _record_keys(remote, prefix) if not key.endswith(f"-{digest}.json")]
-    keep_previous = keep_releases - 1
-    if len(previous) < keep_previous:
-        return PruneResult(deleted=0, kept_releases=len(previous) + 1)
-    kept = previous[len(previous) - keep_previous :]
-    retired = set(previous[: len(previous) - keep_previous])
-    for record in kept:
-        body = client.get_object(Bucket=bucket, Key=record)["Body"].read()
-        in_use.update(json.loads(body)["keys"])
-    cutoff = datetime.now(timezone.utc) - grace
-    records_start = records_prefix(prefix)
-    doomed = sorted(
-        key
-        for key, held in remote.items()
-        if key not in in_use
-        and (key in retired or not key.startswith(records_start))
-        and held.last_modified < cutoff
+
+def stamp() -> str:
+    """Now, in a form whose order is time order."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def _put_json(client: Any, bucket: str, key: str, body: object) -> None:
+    client.put_object(
+        Bucket=bucket, Key=key, Body=json.dumps(body).encode(), ContentType="application/json"
     )
-    for start in range(0, len(doomed), _DELETE_BATCH):
-        batch = doomed[start : start + _DELETE_BATCH]
-        client.delete_objects(
-            Bucket=bucket,
-            Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True},
-        )
-    return PruneResult(deleted=len(doomed), kept_releases=keep_releases)
 
 
-def _record_keys(remote: dict[str, RemoteObject], prefix: str) -> list[str]:
-    start = records_prefix(prefix)
-    return sorted(key for key in remote if key.startswith(start))
+def _read_json(client: Any, bucket: str, key: str) -> Any:
+    return json.loads(client.get_object(Bucket=bucket, Key=key)["Body"].read())

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from herokuify_buildpack import errors, output
-from herokuify_buildpack.bucket import releases
+from herokuify_buildpack.bucket import pruning, releases
 from herokuify_buildpack.bucket.cuts import ListingCuts
 from herokuify_buildpack.bucket.lister import BucketAnswers
-from herokuify_buildpack.bucket.listing import RemoteObject
+from herokuify_buildpack.bucket.listing import RemoteObject, list_prefix
 from herokuify_buildpack.config import STATIC_PREFIX, S3Config, UploadSettings
 from herokuify_buildpack.upload.cache import UploadCache
 from herokuify_buildpack.upload.localfiles import EtagOf, LocalFile, scan
@@ -67,6 +67,9 @@ def publish_static(
     release = {file.key: file.headers_tag for file in files}
     remote = answers.listing()
     client = _client_when_needed(s3, settings)
+    intent = None
+    if settings.prune:
+        remote, intent = _rely_on_listing(client, s3, release, remote, settings)
     known = KnownHeaders(
         cache,
         newest_is_this_release=releases.is_recorded(STATIC_PREFIX, release, remote),
@@ -89,7 +92,7 @@ def publish_static(
         bytes_sent = _upload(client, s3, plan, cache, settings)
     finally:
         _save(lambda: cache.save(cache_key), unwritten)  # what S3 confirmed, even on failure
-    _finish_release(client, s3, release, remote, settings)
+    _finish_release(client, s3, release, remote, settings, intent)
     # What the bucket now holds, near enough: pruned objects only make a range a little short.
     cuts = ListingCuts.of(remote.keys() | release.keys())
     _save(lambda: cuts.save(cache_dir, cache_key), unwritten)
@@ -121,6 +124,36 @@ def _client_when_needed(s3: S3Config, settings: UploadSettings) -> Callable[[], 
         return make_client(s3, settings.concurrency, settings.read_timeout)
 
     return client
+
+
+def _rely_on_listing(
+    client: Callable[[], Any],
+    s3: S3Config,
+    release: dict[str, str],
+    remote: dict[str, RemoteObject],
+    settings: UploadSettings,
+) -> tuple[dict[str, RemoteObject], str]:
+    """Announce the keys this build relies on to concurrent prunes, and list again if one may
+    have deleted some of them since the lister's listing (see bucket/pruning.py)."""
+
+    def relist() -> dict[str, RemoteObject]:
+        cuts = ListingCuts.of(remote.keys())
+        return list_prefix(client(), s3.bucket, STATIC_PREFIX, cuts, settings.concurrency)
+
+    try:
+        return pruning.rely_on_listing(
+            client(),
+            s3.bucket,
+            STATIC_PREFIX,
+            release.keys(),
+            remote,
+            relist,
+            on_wait=lambda: output.info("Waiting for another build's prune to end"),
+        )
+    except Exception as exc:
+        from herokuify_buildpack.bucket.client import explain
+
+        raise explain(exc, s3, "announcing this release to concurrent prunes") from exc
 
 
 def _newest_record(
@@ -198,22 +231,26 @@ def _finish_release(
     release: dict[str, str],
     remote: dict[str, RemoteObject],
     settings: UploadSettings,
+    intent: str | None,
 ) -> None:
     """Record this release's keys and headers, then prune old assets if the app opted in."""
     try:
         if not releases.is_recorded(STATIC_PREFIX, release, remote):
             releases.record_release(client(), s3.bucket, STATIC_PREFIX, release)
             output.info("Recorded this release's files, for pruning later")
-        if not settings.prune:
+        if intent is None:
             return
         keep = settings.keep_releases
-        pruned = releases.prune(client(), s3.bucket, STATIC_PREFIX, remote, release, keep)
+        pruned = pruning.prune(client(), s3.bucket, STATIC_PREFIX, remote, release, keep)
+        # The release record now keeps these keys, for as long as it is among the last kept.
+        client().delete_object(Bucket=s3.bucket, Key=intent)
     except Exception as exc:
         from herokuify_buildpack.bucket.client import explain
 
         raise explain(exc, s3, "recording the release") from exc
-    output.info(
-        f"Pruned {pruned.deleted} objects that none of the last {keep} releases use"
-        if pruned.kept_releases >= keep
-        else f"Pruning waits for {keep} recorded releases; {pruned.kept_releases} so far"
-    )
+    if pruned.kept_releases < keep:
+        output.info(f"Pruning waits for {keep} recorded releases; {pruned.kept_releases} so far")
+        return
+    output.info(f"Pruned {pruned.deleted} objects that none of the last {keep} releases use")
+    if not pruned.finished:
+        output.info("This prune ran out of its time; the next deploy deletes the rest")

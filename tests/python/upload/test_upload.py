@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from botocore.utils import parse_timestamp
 
 from herokuify_buildpack.assets.prehash import SourceEtags
-from herokuify_buildpack.bucket import releases
+from herokuify_buildpack.bucket import pruning, releases
 from herokuify_buildpack.bucket.client import make_client as build_client
 from herokuify_buildpack.bucket.client import parse_iso_timestamp
 from herokuify_buildpack.bucket.listing import list_prefix
@@ -326,7 +326,7 @@ def test_release_records_and_pruning(bucket, s3_client):
     def prune(keys, **grace):
         remote = list_prefix(s3_client, bucket, PREFIX)
         release = dict.fromkeys(keys, "tag")
-        result = releases.prune(s3_client, bucket, PREFIX, remote, release, 3, **grace)
+        result = pruning.prune(s3_client, bucket, PREFIX, remote, release, 3, **grace)
         return result, set(remote) - set(list_prefix(s3_client, bucket, PREFIX))
 
     assert deploy(history[0])
@@ -349,7 +349,9 @@ def test_release_records_and_pruning(bucket, s3_client):
     assert deleted == {"static/only-1.js", records[0]}
     assert (result.deleted, result.kept_releases) == (2, 3)
     remaining = set(list_prefix(s3_client, bucket, PREFIX))
-    assert remaining == set().union(*history[1:]) | set(records[1:])
+    markers = {key for key in remaining if key.startswith(pruning.prunes_prefix(PREFIX))}
+    assert {key.rsplit(".", 1)[1] for key in markers} == {"started", "done"}  # one prune, ended
+    assert remaining - markers == set().union(*history[1:]) | set(records[1:])
 
 
 def test_listing_takes_one_request_per_thousand_keys(bucket, s3_client, proxy):

@@ -1,0 +1,232 @@
+"""Pruning old assets without deleting what another build relies on, however builds interleave.
+
+A build skips uploading an object because its listing showed it, so a prune running meanwhile
+could delete it from under the build. Two writes, each followed by a read, prevent that (S3's
+reads, listings included, see every write that finished before them):
+
+- a build that prunes writes an intent (the keys it relies on, see releases.py) before it plans
+  from its listing, then lists ``static/.herokuify/prunes/``;
+- a prune writes ``prunes/<id>.started`` before its first delete, then reads the release records
+  and intents again before each batch of deletes, and writes ``<id>.done`` after its last one.
+
+Of the two reads, at least one comes after the other side's write. If the prune's does, it
+spares the build's keys. If the build's does, it sees a prune its listing may not reflect: it
+waits for that prune to end, lists the bucket again and uploads what is missing. A prune sends no
+delete PRUNE_WINDOW after it began (a botocore hook refuses to), so a marker without ``.done``
+stops counting as running after PRUNE_LEASE: a build killed mid-prune delays others, never
+blocks them. A release recorded while a prune runs is kept, whatever its rank.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from herokuify_buildpack.bucket import releases
+from herokuify_buildpack.bucket.listing import RemoteObject, list_prefix
+
+PRUNE_GRACE = timedelta(hours=1)  # never delete an asset younger than this
+PRUNE_WINDOW = 60.0  # seconds: a prune sends no delete later than this after it began
+PRUNE_LEASE = timedelta(seconds=2 * PRUNE_WINDOW)  # a started marker's life without .done
+FORGET_AFTER = timedelta(days=1)  # intents and markers this old are from builds long over
+STARTED, DONE = ".started", ".done"
+_DELETE_BATCH = 1000  # the most DeleteObjects takes at once
+_POLL_SECONDS = 0.5
+
+Listing = dict[str, RemoteObject]
+
+
+class PruneWindowClosed(Exception):
+    """A delete that would have been sent after PRUNE_WINDOW."""
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    deleted: int
+    kept_releases: int
+    finished: bool = True  # False when the window closed before every batch was sent
+
+
+def prunes_prefix(prefix: str) -> str:
+    return f"{releases.bookkeeping_prefix(prefix)}prunes/"
+
+
+def rely_on_listing(
+    client: Any,
+    bucket: str,
+    prefix: str,
+    keys: Collection[str],
+    listing: Listing,
+    relist: Callable[[], Listing],
+    on_wait: Callable[[], None],
+) -> tuple[Listing, str]:
+    """What a build of an app that prunes does before it plans from ``listing``: the listing to
+    plan from (``listing``, or ``relist()`` once the prunes it missed have ended), and the key
+    of its intent, to delete once its release is recorded."""
+    intent = releases.record_intent(client, bucket, prefix, keys)
+    waited = False
+    while True:
+        markers = list_prefix(client, bucket, prunes_prefix(prefix).rstrip("/"))
+        missed = [key for key in markers if key.endswith(STARTED) and _done(key) not in listing]
+        if not missed:
+            return listing, intent
+        now = datetime.now(timezone.utc)
+        running = [
+            key
+            for key in missed
+            if _done(key) not in markers and now - markers[key].last_modified < PRUNE_LEASE
+        ]
+        if not running:
+            return relist(), intent
+        if not waited:
+            on_wait()
+            waited = True
+        time.sleep(_POLL_SECONDS)
+
+
+def prune(
+    client: Any,
+    bucket: str,
+    prefix: str,
+    listing: Listing,
+    release: Mapping[str, str],
+    keep_releases: int,
+    grace: timedelta = PRUNE_GRACE,
+) -> PruneResult:
+    """Delete assets that neither this release, nor the ``keep_releases - 1`` recorded before
+    it, nor a build in progress uses, and that are older than ``grace``; with the records and
+    intents that are done with. Nothing is deleted until ``keep_releases`` are recorded."""
+    history = _History(client, bucket, prefix, listing, release, keep_releases, grace)
+    planned = history.doomed(listing)
+    if not planned:
+        return PruneResult(0, history.kept_releases(listing))
+    began = time.monotonic()
+    marker = f"{prunes_prefix(prefix)}{releases.stamp()}-{uuid.uuid4().hex[:8]}"
+    client.put_object(Bucket=bucket, Key=marker + STARTED, Body=b"")
+    deleted = 0
+    try:
+        with _refusing_deletes_after(client, began + PRUNE_WINDOW):
+            for start in range(0, len(planned), _DELETE_BATCH):
+                now_doomed = set(history.doomed(history.reread()))
+                batch = [key for key in planned[start : start + _DELETE_BATCH] if key in now_doomed]
+                if batch:
+                    client.delete_objects(
+                        Bucket=bucket,
+                        Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True},
+                    )
+                    deleted += len(batch)
+    except PruneWindowClosed:
+        return PruneResult(deleted, keep_releases, finished=False)
+    finally:
+        client.put_object(Bucket=bucket, Key=marker + DONE, Body=b"")
+    history.end_dead_prunes()
+    return PruneResult(deleted, keep_releases)
+
+
+class _History:
+    """The release records and intents, as listed; their keys are read once each."""
+
+    def __init__(
+        self,
+        client: Any,
+        bucket: str,
+        prefix: str,
+        listing: Listing,
+        release: Mapping[str, str],
+        keep_releases: int,
+        grace: timedelta,
+    ) -> None:
+        self.client, self.bucket, self.prefix = client, bucket, prefix
+        self.listing = listing  # what the build listed first: the assets it may delete
+        self.release = release
+        self.keep_releases = keep_releases
+        self.grace = grace
+        self.read_keys: dict[str, list[str]] = {}
+        self.latest = listing
+
+    def reread(self) -> Listing:
+        """The assets as first listed, with the bookkeeping as it is now."""
+        book = releases.bookkeeping_prefix(self.prefix)
+        assets = {key: held for key, held in self.listing.items() if not key.startswith(book)}
+        self.latest = assets | list_prefix(self.client, self.bucket, book.rstrip("/"))
+        return self.latest
+
+    def kept_releases(self, view: Listing) -> int:
+        return min(len(self._previous(view)) + 1, self.keep_releases)
+
+    def doomed(self, view: Listing) -> list[str]:
+        previous = self._previous(view)
+        if len(previous) < self.keep_releases - 1:
+            return []
+        retired = previous[: len(previous) - (self.keep_releases - 1)]
+        # A record written since the first listing is a release deployed during this prune.
+        retired = [record for record in retired if record in self.listing]
+        kept = [record for record in previous if record not in retired]
+        now = datetime.now(timezone.utc)
+        intents = [key for key in view if key.startswith(releases.intents_prefix(self.prefix))]
+        live = [key for key in intents if now - view[key].last_modified < FORGET_AFTER]
+        in_use = set(self.release)
+        for source in kept + live:
+            in_use.update(self._keys_of(source))
+        young = now - self.grace
+        book = releases.bookkeeping_prefix(self.prefix)
+        markers = [key for key in view if key.startswith(prunes_prefix(self.prefix))]
+        doomed = [
+            key
+            for key, held in view.items()
+            if not key.startswith(book) and key not in in_use and held.last_modified < young
+        ]
+        doomed += [record for record in retired if view[record].last_modified < young]
+        doomed += [key for key in intents if key not in live]
+        doomed += [key for key in markers if now - view[key].last_modified >= FORGET_AFTER]
+        return sorted(doomed)
+
+    def end_dead_prunes(self) -> None:
+        """Marks done the prunes that died before saying so: past their lease they send nothing,
+        and builds need not list the bucket again for them."""
+        now = datetime.now(timezone.utc)
+        for key, held in self.latest.items():
+            if (
+                key.startswith(prunes_prefix(self.prefix))
+                and key.endswith(STARTED)
+                and _done(key) not in self.latest
+                and now - held.last_modified >= PRUNE_LEASE
+            ):
+                self.client.put_object(Bucket=self.bucket, Key=_done(key), Body=b"")
+
+    def _previous(self, view: Listing) -> list[str]:
+        """The records of other releases than this build's, oldest first."""
+        digest = releases.release_digest(self.release)
+        records = releases.record_keys(view, self.prefix)
+        return [record for record in records if not record.endswith(f"-{digest}.json")]
+
+    def _keys_of(self, source: str) -> list[str]:
+        if source not in self.read_keys:
+            self.read_keys[source] = releases.recorded_keys(self.client, self.bucket, source)
+        return self.read_keys[source]
+
+
+@contextmanager
+def _refusing_deletes_after(client: Any, deadline: float) -> Iterator[None]:
+    """Every attempt of a DeleteObjects, retries included, is refused once ``deadline`` (on the
+    monotonic clock) has passed: builds trust a prune's marker for PRUNE_LEASE, no longer."""
+
+    def refuse_late(**_: Any) -> None:
+        if time.monotonic() > deadline:
+            raise PruneWindowClosed
+
+    event = "before-send.s3.DeleteObjects"
+    client.meta.events.register(event, refuse_late)
+    try:
+        yield
+    finally:
+        client.meta.events.unregister(event, refuse_late)
+
+
+def _done(started: str) -> str:
+    return started.removesuffix(STARTED) + DONE
