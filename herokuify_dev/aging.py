@@ -22,14 +22,14 @@ _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # S3's and moto's, always to the millisecond
 
 class Aging:
     def __init__(self) -> None:
-        self.mark: datetime | None = None
-        self.by = timedelta(0)
+        self.steps: list[tuple[datetime, timedelta]] = []  # (objects up to then, look older by)
 
     def age_existing(self, by: timedelta) -> None:
-        """Objects written up to now look ``by`` older in every later listing. Returns once the
-        second has turned: S3 stamps objects to the second, and the next ones must not be aged."""
+        """Objects written up to now look ``by`` older (more, if aged before) in every later
+        listing. Returns once the second has turned: S3 stamps objects to the second, and the
+        next ones must not be aged."""
         now = datetime.now(timezone.utc)
-        self.mark, self.by = now.replace(microsecond=0), by
+        self.steps.append((now.replace(microsecond=0), by))
         time.sleep(1.05 - now.microsecond / 1_000_000)
 
     def rewrite(self, body: bytes) -> bytes:
@@ -37,7 +37,8 @@ class Aging:
 
     def _aged(self, match: re.Match[bytes]) -> bytes:
         written = datetime.strptime(match[1].decode(), _FORMAT).replace(tzinfo=timezone.utc)
-        if self.mark is None or written > self.mark:
+        by = sum((step for mark, step in self.steps if written <= mark), timedelta(0))
+        if not by:
             return match[0]
-        shown = (written - self.by).strftime(_FORMAT)[:-4] + "Z"  # microseconds to milliseconds
+        shown = (written - by).strftime(_FORMAT)[:-4] + "Z"  # microseconds to milliseconds
         return b"<LastModified>" + shown.encode() + b"</LastModified>"
