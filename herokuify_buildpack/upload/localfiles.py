@@ -36,17 +36,13 @@ class LocalFile:
     @property
     def headers(self) -> dict[str, str]:
         """What an upload or a copy gives the object besides its bytes, in boto3's names."""
-        headers = {"ContentType": self.content_type, "CacheControl": self.cache_control}
-        if self.acl:
-            headers["ACL"] = self.acl
-        return headers
+        return _object_headers(self.content_type, self.cache_control, self.acl)
 
-    @functools.cached_property
+    @property
     def headers_tag(self) -> str:
         """A short digest of ``headers``: what the build cache and release records keep to know
         which headers an object was given, without asking S3."""
-        text = json.dumps(self.headers, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:12]
+        return _headers_tag(self.content_type, self.cache_control, self.acl)
 
 
 def scan(
@@ -110,6 +106,20 @@ def _key(prefix: str, name: str) -> str:
     if _CONTROL_CHARACTER.search(key):
         raise errors.STATIC_KEY_CONTROL_CHARACTER(shown=_shown(name))
     return key
+
+
+def _object_headers(content_type: str, cache_control: str, acl: str | None) -> dict[str, str]:
+    headers = {"ContentType": content_type, "CacheControl": cache_control}
+    if acl:
+        headers["ACL"] = acl
+    return headers
+
+
+@functools.cache
+def _headers_tag(content_type: str, cache_control: str, acl: str | None) -> str:
+    """Computed once per combination: a build has thousands of files and a few dozen of these."""
+    headers = _object_headers(content_type, cache_control, acl)
+    return hashlib.sha256(json.dumps(headers, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def _shown(text: str) -> str:
