@@ -154,3 +154,32 @@ def test_objects_left_private_by_another_tool_are_made_public_without_sending_by
 def records(s3_client, bucket: str) -> list[str]:
     listed = s3_client.list_objects_v2(Bucket=bucket, Prefix=RECORDS).get("Contents", [])
     return [item["Key"] for item in listed]
+
+
+def test_headers_changed_outside_the_buildpack_stay_until_the_object_is_deleted(
+    build, proxied, operations, s3_client, bucket
+):
+    """What the README promises about changes made in the console: a build does not see
+    them, since it asks S3 nothing per object; deleting the object has it uploaded again."""
+    first = build("compressor", proxied)
+    assert first.ok, first.output
+    key = "static/shop/base.css"
+    s3_client.copy_object(
+        Bucket=bucket,
+        Key=key,
+        CopySource={"Bucket": bucket, "Key": key},
+        MetadataDirective="REPLACE",
+        ContentType="text/plain",
+        CacheControl="no-store",
+    )
+    again = build("compressor", proxied, cache_dir=first.cache_dir)
+    assert again.ok, again.output
+    assert objects(s3_client, bucket)[key]["cache_control"] == "no-store"
+
+    s3_client.delete_object(Bucket=bucket, Key=key)
+    taken(operations)
+    repaired = build("compressor", proxied, cache_dir=again.cache_dir)
+    assert repaired.ok, repaired.output
+    assert [t.key for t in operations.requests if t.operation == "PutObject"] == [key]
+    held = objects(s3_client, bucket)[key]
+    assert (held["content_type"], held["cache_control"]) == ("text/css", "public, max-age=300")
