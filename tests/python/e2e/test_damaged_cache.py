@@ -37,7 +37,7 @@ def a_pipe(path: Path, key: str) -> None:
     ("which", "damage"),
     [
         ("uploads", text("[]")),
-        ("uploads", text('{"format": 1, "location": "{key}", "entries": []}')),
+        ("uploads", text('{"format": 2, "location": "{key}", "entries": []}')),
         ("uploads", text('{"entries": []}')),
         ("uploads", a_folder),
         ("uploads", a_pipe),
