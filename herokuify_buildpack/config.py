@@ -98,10 +98,18 @@ def _domain(_: str, value: str) -> str | None:
     return bare_domain(value)
 
 
-def _acl(_: str, value: str) -> str | None:
-    """ "none" (or blank) leaves access to the bucket policy, for buckets whose Object
-    Ownership is "Bucket owner enforced" (ACLs disabled)."""
-    return None if value.lower() in ("", "none") else value
+def _acl(_: str, value: str) -> str:
+    """ "none" (or blank) is "": no ACL, access is left to the bucket policy."""
+    return "" if value.lower() in ("", "none") else value
+
+
+CHECKSUM_MODES = ("when_required", "when_supported")
+
+
+def _checksums(name: str, value: str) -> str:
+    if value not in CHECKSUM_MODES:
+        raise errors.BAD_CHECKSUMS(name=name, value=value)
+    return value
 
 
 CONFIG_VARS: tuple[ConfigVar, ...] = (
@@ -124,9 +132,13 @@ CONFIG_VARS: tuple[ConfigVar, ...] = (
               False, _flag, secret=False, applies=BOTH, exact=True),
     ConfigVar("keep_settings_module", ("HEROKUIFY_KEEP_SETTINGS_MODULE",),
               False, _flag, secret=False, applies=BUILD, exact=True),
-    # Set but blank, as "none": no ACL.
+    # Unset: the build asks the bucket whether it takes ACLs; set but blank, as "none": no ACL.
     ConfigVar("static_acl", ("HEROKUIFY_STATIC_ACL",),
-              "public-read", _acl, secret=False, applies=BOTH, blank_counts=True),
+              None, _acl, secret=False, applies=BOTH, blank_counts=True),
+    # Unset: only where an operation requires them with a custom endpoint, else wherever
+    # botocore supports them. Many S3-compatible stores refuse botocore's default checksums.
+    ConfigVar("checksums", ("HEROKUIFY_S3_CHECKSUMS",),
+              None, _checksums, secret=False, applies=BOTH),
     ConfigVar("max_age", ("HEROKUIFY_STATIC_MAX_AGE",),
               300, _positive_int, secret=False, applies=BUILD),
     ConfigVar("media_public", ("HEROKUIFY_MEDIA_PUBLIC",),
@@ -210,7 +222,21 @@ class S3Config:
     region: str
     endpoint_url: str | None
     custom_domain: str | None
-    static_acl: str | None
+    static_acl: str | None  # None: unset, so the build asks the bucket; "": no ACL
+    checksums: str | None
+
+    @property
+    def checksum_mode(self) -> str:
+        return self.checksum_mode_for(self.endpoint_url, self.checksums)
+
+    @staticmethod
+    def checksum_mode_for(endpoint_url: str | None, checksums: str | None) -> str:
+        """botocore's request_checksum_calculation and response_checksum_validation. Since
+        botocore 1.36 it sends CRC32 checksums on every upload; B2, GCS, R2 (in part), older
+        MinIO and others refuse them (see the README's stores table)."""
+        if checksums:
+            return checksums
+        return "when_required" if endpoint_url else "when_supported"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> S3Config:

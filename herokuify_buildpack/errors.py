@@ -50,6 +50,7 @@ ENDPOINT_WITH_PATH = Entry(
 )
 NOT_A_POSITIVE_INT = Entry("{name} must be a whole number above 0, not {value!r}")
 BAD_VERBOSITY = Entry("{name} must be 0, 1, 2 or 3, not {value!r}")
+BAD_CHECKSUMS = Entry("{name} must be when_required or when_supported, not {value!r}")
 
 # The app
 
@@ -146,7 +147,8 @@ WRONG_REGION = Entry(
 )
 ACLS_DISABLED = Entry(
     "bucket {bucket} has ACLs disabled (Object Ownership: Bucket owner enforced).",
-    "Set HEROKUIFY_STATIC_ACL=none and allow public reads of static/* by bucket policy.",
+    "Unset HEROKUIFY_STATIC_ACL (the build then finds this out itself), or set it to none, and "
+    "allow public reads of static/* by bucket policy.",
     anchor="failure-modes",
 )
 ACCESS_DENIED = Entry(

@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from botocore.config import Config
+from botocore.exceptions import ClientError
 from django.conf import settings
 from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.files import File
@@ -17,6 +19,7 @@ from django.core.files.storage import FileSystemStorage
 from storages.backends.s3 import S3Storage
 
 from herokuify_buildpack import config
+from herokuify_buildpack.bucket.client import ACL_REFUSALS, PUBLIC_READ
 
 # django-storages' option name for each value that config vars can supply.
 _FROM_CONFIG_VARS = {
@@ -38,6 +41,17 @@ class _ConfigVarDefaults(S3Storage):
                 defaults[option] = from_env[value_name]
         # AWS_S3_CUSTOM_DOMAIN as a Django setting gets the same leniency as the config var.
         defaults["custom_domain"] = config.bare_domain(defaults["custom_domain"])
+        if defaults["client_config"] is None:  # AWS_S3_CLIENT_CONFIG, where the app sets one
+            mode = config.S3Config.checksum_mode_for(
+                defaults["endpoint_url"], from_env["checksums"]
+            )
+            defaults["client_config"] = Config(
+                s3={"addressing_style": defaults["addressing_style"]},
+                signature_version=defaults["signature_version"],
+                proxies=defaults["proxies"],
+                request_checksum_calculation=mode,
+                response_checksum_validation=mode,
+            )
         return defaults
 
     def _public_defaults(self, defaults: dict[str, Any]) -> dict[str, Any]:
@@ -51,10 +65,25 @@ class _ConfigVarDefaults(S3Storage):
             )
             defaults["custom_domain"] = host
             defaults["url_protocol"] = f"{scheme}:"
-        defaults["default_acl"] = defaults["default_acl"] or config.value_of(
-            os.environ, "static_acl"
-        )
+        if not defaults["default_acl"]:
+            acl = config.value_of(os.environ, "static_acl")
+            defaults["default_acl"] = PUBLIC_READ if acl is None else acl or None
         return defaults
+
+    def _save(self, name: str, content: File) -> str:
+        """Unless HEROKUIFY_STATIC_ACL says otherwise, a bucket that refuses ACLs gets the
+        object without one, as the build found out for its own uploads."""
+        try:
+            return super()._save(name, content)
+        except ClientError as exc:
+            refused = exc.response.get("Error", {}).get("Code") in ACL_REFUSALS
+            chosen = config.value_of(os.environ, "static_acl") is not None
+            if not refused or chosen or not self.default_acl:
+                raise
+        self.default_acl = None
+        if content.seekable():
+            content.seek(0)
+        return super()._save(name, content)
 
 
 class S3StaticStorage(_ConfigVarDefaults):

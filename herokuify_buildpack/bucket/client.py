@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +20,8 @@ from botocore.exceptions import (
 from botocore.utils import parse_timestamp
 
 from herokuify_buildpack import errors
-from herokuify_buildpack.config import S3Config
+from herokuify_buildpack.bucket.lister import BucketFacts
+from herokuify_buildpack.config import STATIC_PREFIX, S3Config
 from herokuify_buildpack.errors import HerokuifyError
 
 # botocore's "legacy" retry mode backs off exponentially with jitter on throttling, 5xx and
@@ -27,6 +30,11 @@ from herokuify_buildpack.errors import HerokuifyError
 # one burst of uploads it runs out and turns a brief S3 hiccup into a failed deploy. The
 # attempt budget and timeouts are tuned for a build, where waiting minutes helps nobody.
 _RETRIES = {"mode": "legacy", "total_max_attempts": 6}
+PUBLIC_READ = "public-read"
+# How stores refuse an object ACL: AWS on a bucket whose Object Ownership is "Bucket owner
+# enforced" (the S3 user guide, "Controlling ownership of objects and disabling ACLs"), and
+# Cloudflare R2, which implements none (its S3 API compatibility page).
+ACL_REFUSALS = frozenset({"AccessControlListNotSupported", "NotImplemented"})
 
 
 def make_client(s3: S3Config, concurrency: int, read_timeout: int = 30) -> Any:
@@ -35,7 +43,7 @@ def make_client(s3: S3Config, concurrency: int, read_timeout: int = 30) -> Any:
     parsers.set_parser_defaults(timestamp_parser=parse_iso_timestamp)
     # botocore's own client: boto3's adds methods the build does not use, and takes longer to
     # make. s3transfer takes either.
-    return session.create_client(
+    client = session.create_client(
         "s3",
         aws_access_key_id=s3.access_key,
         aws_secret_access_key=s3.secret_key,
@@ -46,8 +54,24 @@ def make_client(s3: S3Config, concurrency: int, read_timeout: int = 30) -> Any:
             connect_timeout=5,
             read_timeout=read_timeout,
             max_pool_connections=concurrency + 4,
+            request_checksum_calculation=s3.checksum_mode,
+            response_checksum_validation=s3.checksum_mode,
         ),
     )
+    client.meta.events.register("before-sign.s3.DeleteObjects", _content_md5_instead)
+    return client
+
+
+def _content_md5_instead(request: Any, **_: Any) -> None:
+    """DeleteObjects must carry a checksum of its body. botocore sends CRC32 headers, which
+    older MinIO answers with MissingContentMD5 and B2 with InvalidArgument; every store,
+    AWS included, takes Content-MD5."""
+    for name in list(request.headers.keys()):
+        if name.lower().startswith(("x-amz-checksum-", "x-amz-sdk-checksum-")):
+            del request.headers[name]
+    body = request.body if isinstance(request.body, bytes) else str(request.body).encode()
+    digest = hashlib.md5(body, usedforsecurity=False).digest()
+    request.headers["Content-MD5"] = base64.b64encode(digest).decode()
 
 
 def parse_iso_timestamp(value: str) -> datetime:
@@ -63,23 +87,63 @@ def parse_iso_timestamp(value: str) -> datetime:
     return parsed
 
 
-def check_bucket(client: Any, s3: S3Config) -> None:
-    """Fail fast, before any Django work, on a missing bucket, a dead endpoint or a wrong region.
+def check_bucket(client: Any, s3: S3Config) -> BucketFacts:
+    """Fail fast, before any Django work, on a missing bucket, a dead endpoint or a wrong region;
+    and find out whether the bucket takes ACLs, unless HEROKUIFY_STATIC_ACL says.
 
     GetBucketLocation is the one call that answers the same from every region.
     """
     try:
         location = client.get_bucket_location(Bucket=s3.bucket).get("LocationConstraint")
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "AccessDenied":
-            return  # keys may lack s3:GetBucketLocation; the listing checks access anyway
-        raise explain(exc, s3, "checking the bucket") from exc
+        if _code(exc) != "AccessDenied":  # keys may lack s3:GetBucketLocation
+            raise explain(exc, s3, "checking the bucket") from exc
+        location = s3.region
     except BotoCoreError as exc:
         raise explain(exc, s3, "checking the bucket") from exc
     # S3 answers None for us-east-1 and "EU" for the oldest eu-west-1 buckets; "auto" is R2's.
     region = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(location, location)
     if region != "auto" and region != s3.region:
         raise errors.WRONG_REGION(bucket=s3.bucket, actual=region, configured=s3.region)
+    if s3.static_acl is not None:
+        return BucketFacts(static_acl=s3.static_acl or None)
+    try:
+        return BucketFacts(static_acl=_bucket_acl(client, s3))
+    except (ClientError, BotoCoreError) as exc:
+        raise explain(exc, s3, "checking whether the bucket takes ACLs") from exc
+
+
+def _bucket_acl(client: Any, s3: S3Config) -> str | None:
+    """public-read where the bucket takes ACLs, None where it refuses them. Buckets made on AWS
+    since April 2023 refuse them (Object Ownership "Bucket owner enforced")."""
+    try:
+        answer = client.get_bucket_ownership_controls(Bucket=s3.bucket)
+    except ClientError as exc:
+        if _code(exc) == "OwnershipControlsNotFoundError":
+            return PUBLIC_READ  # a bucket from before ownership controls: ACLs on
+        return _probed_acl(client, s3)  # no such API here, or keys without the permission
+    rules = answer.get("OwnershipControls", {}).get("Rules", [])
+    enforced = any(rule.get("ObjectOwnership") == "BucketOwnerEnforced" for rule in rules)
+    return None if enforced else PUBLIC_READ
+
+
+def _probed_acl(client: Any, s3: S3Config) -> str | None:
+    """One empty object with the ACL, written and deleted, says whether the store takes it."""
+    key = f"{STATIC_PREFIX}/.herokuify/acl-probe"
+    try:
+        client.put_object(Bucket=s3.bucket, Key=key, Body=b"", ACL=PUBLIC_READ)
+    except ClientError as exc:
+        if _code(exc) in ACL_REFUSALS:
+            return None
+        if _code(exc) == "AccessDenied":
+            return PUBLIC_READ  # keys that may not write: the listing or the upload says so
+        raise
+    client.delete_object(Bucket=s3.bucket, Key=key)
+    return PUBLIC_READ
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def explain(exc: Exception, s3: S3Config, doing: str) -> HerokuifyError:

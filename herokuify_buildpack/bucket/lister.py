@@ -10,11 +10,12 @@ compile step sees only ``BucketAnswers``.
 On the pipe the answers are two lines of JSON, each sent as soon as it is known: the bucket
 check's, which the build looks at before it collects, then the listing, which it reads once
 STATIC_ROOT is scanned. Each line is {"ok": ...}, {"error": "what to tell the user"} or
-{"bug": "a traceback"}.
+{"bug": "a traceback"}; the check's "ok" holds what it found out (BucketFacts).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import traceback
@@ -32,11 +33,18 @@ from herokuify_buildpack.errors import HerokuifyError
 T = TypeVar("T")
 
 
+@dataclasses.dataclass(frozen=True)
+class BucketFacts:
+    """What the bucket check found out, beyond that the bucket is there."""
+
+    static_acl: str | None  # the ACL static objects get: HEROKUIFY_STATIC_ACL's, or the bucket's
+
+
 class BucketAnswers:
     """The bucket check and the listing of static/, each resolved once it has come."""
 
     def __init__(self) -> None:
-        self.check: Future[None] = Future()
+        self.check: Future[BucketFacts] = Future()
         self.objects: Future[dict[str, RemoteObject]] = Future()
 
     def bucket_check_so_far(self) -> None:
@@ -52,6 +60,9 @@ class BucketAnswers:
         """What static/ holds; raises the bucket check's error first, if there was one."""
         self.check.result()
         return self.objects.result()
+
+    def bucket_facts(self) -> BucketFacts:
+        return self.check.result()
 
 
 def fetch(s3: S3Config, settings: UploadSettings, cuts: ListingCuts) -> BucketAnswers:
@@ -78,8 +89,8 @@ def fetch(s3: S3Config, settings: UploadSettings, cuts: ListingCuts) -> BucketAn
 
     # The check goes out first, so that its answer comes before the build collects: a server
     # busy with the listing's ranges could otherwise answer it last.
-    def check() -> None:
-        check_bucket(client, s3)
+    def check() -> BucketFacts:
+        return check_bucket(client, s3)
 
     def list_static() -> dict[str, RemoteObject]:
         return list_prefix(client, s3.bucket, STATIC_PREFIX, cuts, settings.concurrency)
@@ -102,7 +113,11 @@ class ListerAnswers(BucketAnswers):
         ).start()
 
     def _read(self, stream: BinaryIO) -> None:
-        for answer, decode in ((self.check, _none), (self.objects, _decoded)):
+        answers: tuple[tuple[Future[Any], Callable[[Any], Any]], ...] = (
+            (self.check, _decoded_facts),
+            (self.objects, _decoded),
+        )
+        for answer, decode in answers:
             try:
                 line = stream.readline()
                 if not line:
@@ -118,7 +133,7 @@ def serve(s3: S3Config, settings: UploadSettings, cuts: ListingCuts, out: TextIO
     """The lister's side of the pipe: fetch, and send each answer as it comes."""
     try:
         answers = fetch(s3, settings, cuts)
-        _send(out, _outcome(answers.check, _none))
+        _send(out, _outcome(answers.check, _encoded_facts))
         _send(out, _outcome(answers.objects, _encoded))
     except Exception:
         _send(out, {"bug": traceback.format_exc()})
@@ -146,8 +161,12 @@ def _last_lines(log: Path | None, count: int = 10) -> str:
     return "; the last lines it wrote:\n" + "\n".join(lines) if lines else ""
 
 
-def _none(_: Any) -> None:
-    return None
+def _encoded_facts(facts: BucketFacts) -> dict[str, Any]:
+    return dataclasses.asdict(facts)
+
+
+def _decoded_facts(facts: dict[str, Any]) -> BucketFacts:
+    return BucketFacts(**facts)
 
 
 def _decoded(listing: dict[str, list[Any]]) -> dict[str, RemoteObject]:

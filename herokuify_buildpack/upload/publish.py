@@ -60,7 +60,7 @@ def publish_static(
         immutable=source.immutable,
         local_only=source.local_only,
         max_age=settings.max_age,
-        acl=s3.static_acl,
+        acl=answers.bucket_facts().static_acl,
         etag_of=source.etag_of,
         pending_links=source.pending_links,
     )

@@ -16,7 +16,8 @@ def test_plain_aws_names():
     s3 = S3Config.from_env(BASE)
     assert (s3.bucket, s3.region, s3.endpoint_url) == ("my-assets", "us-east-1", None)
     assert s3.public_url("static") == "https://my-assets.s3.us-east-1.amazonaws.com/static/"
-    assert s3.static_acl == "public-read"
+    assert s3.static_acl is None  # the build asks the bucket
+    assert s3.checksum_mode == "when_supported"  # AWS itself: botocore's default
     assert value_of(BASE, "media_public") is False
 
 
@@ -83,4 +84,14 @@ def test_dotted_bucket_uses_path_style():
 
 
 def test_acl_none_leaves_access_to_bucket_policy():
-    assert S3Config.from_env({**BASE, "HEROKUIFY_STATIC_ACL": "none"}).static_acl is None
+    assert S3Config.from_env({**BASE, "HEROKUIFY_STATIC_ACL": "none"}).static_acl == ""
+    assert S3Config.from_env({**BASE, "HEROKUIFY_STATIC_ACL": ""}).static_acl == ""
+
+
+def test_checksums_follow_the_endpoint_unless_set():
+    other = {**BASE, "AWS_S3_ENDPOINT_URL": "https://s3.us-west-004.backblazeb2.com"}
+    assert S3Config.from_env(other).checksum_mode == "when_required"
+    forced = {**other, "HEROKUIFY_S3_CHECKSUMS": "when_supported"}
+    assert S3Config.from_env(forced).checksum_mode == "when_supported"
+    with pytest.raises(HerokuifyError, match="HEROKUIFY_S3_CHECKSUMS must be when_required"):
+        S3Config.from_env({**BASE, "HEROKUIFY_S3_CHECKSUMS": "always"})

@@ -76,9 +76,9 @@ def test_config_is_checked_whole_before_any_work():
 
 
 def test_a_blank_acl_means_no_acl_and_flags_are_compared_as_given():
-    assert config.value_of({"HEROKUIFY_STATIC_ACL": ""}, "static_acl") is None
-    assert config.value_of({"HEROKUIFY_STATIC_ACL": " none "}, "static_acl") is None
-    assert config.value_of({}, "static_acl") == "public-read"
+    assert config.value_of({"HEROKUIFY_STATIC_ACL": ""}, "static_acl") == ""
+    assert config.value_of({"HEROKUIFY_STATIC_ACL": " none "}, "static_acl") == ""
+    assert config.value_of({}, "static_acl") is None  # unset: the build asks the bucket
     # As bin/compile compares HEROKUIFY_DISABLE: "1" exactly.
     assert config.value_of({"HEROKUIFY_PRUNE": "1"}, "prune") is True
     assert config.value_of({"HEROKUIFY_PRUNE": " 1"}, "prune") is False
