@@ -140,7 +140,7 @@ class FaultInjector:
         if fault is None:
             return await self.proxy.forward(conn, request)
         if fault in _ERRORS:
-            return await _answer_error(conn, request, *_ERRORS[fault])
+            return await answer_error(conn, request, *_ERRORS[fault])
         if fault is Fault.RESET:
             return _reset(conn)
         if fault is Fault.STALL:
@@ -188,6 +188,8 @@ def _operation(method: str, key: str, query: dict[str, list[str]], copies: bool)
         return "GetObject"
     if "location" in query:
         return "GetBucketLocation"
+    if "ownershipControls" in query:
+        return "GetBucketOwnershipControls"
     if "uploads" in query:
         return "ListMultipartUploads"
     return "ListObjectsV2" if query.get("list-type") == ["2"] else "ListObjects"
@@ -210,15 +212,20 @@ async def _discard_body(conn: Connection, request: Request) -> None:
     await copy_body(request.headers, conn.reader, sink, until_eof=False)
 
 
-async def _answer_error(
+async def answer_error(
     conn: Connection, request: Request, status: str, code: str, message: str
 ) -> bool:
-    request_id = uuid.uuid4().hex[:16].upper()
+    """Answers the request, unforwarded, with S3's XML error body."""
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{code}</Code><Message>{message}</Message>"
-        f"<RequestId>{request_id}</RequestId></Error>"
+        f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
     ).encode()
+    return await answer(conn, request, status, body)
+
+
+async def answer(conn: Connection, request: Request, status: str, body: bytes) -> bool:
+    """Answers the request, unforwarded, with an XML body; whether the connection stays open."""
+    request_id = uuid.uuid4().hex[:16].upper()
     # A client that waits for 100 Continue gets the error instead and never sends its body, so
     # the connection cannot tell where the next request starts: close it, as S3 does.
     expects = (request.header("expect") or "").lower() == "100-continue"

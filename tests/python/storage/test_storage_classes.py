@@ -24,6 +24,7 @@ import pytest
 
 from herokuify_buildpack.config import BUILDING_MARKER
 from herokuify_dev.proxy import running_proxy
+from herokuify_dev.stores import StoreProfile
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURES = REPO / "test-fixtures"
@@ -363,3 +364,29 @@ def test_manifest_storage_reads_the_manifest_from_the_slug(project, config_vars,
         False,
     ]
     assert counts == {"PUT": 0, "GET": 0, "LIST": 0, "HEAD": 1, "DELETE": 0, "POST": 0}
+
+
+@pytest.mark.parametrize("store", ["b2", "r2"])
+def test_dyno_saves_to_stores_that_refuse_checksums_or_acls(
+    project, config_vars, s3_server, s3_client, bucket, store
+):
+    """On a dyno the storages send no checksum a store refuses (B2) and, where the store
+    refuses ACLs (R2), save static files without one after the first refusal."""
+    app = project(
+        f'STORAGES = {{"default": {{"BACKEND": "{PKG}.S3MediaStorage"}}, '
+        f'"staticfiles": {{"BACKEND": "{PKG}.S3StaticStorage"}}}}'
+    )
+    with running_proxy(s3_server.endpoint_url) as proxy:
+        profile = StoreProfile.named(store, proxy)
+        proxied = {**config_vars, "AWS_S3_ENDPOINT_URL": proxy.endpoint_url}
+        names = app.drive(
+            proxied,
+            {"op": "save", "storage": "staticfiles", "name": "css/a.css", "text": "a {}\n"},
+            {"op": "save", "storage": "staticfiles", "name": "css/b.css", "text": "b {}\n"},
+            {"op": "save", "storage": "default", "name": "uploads/c.txt", "text": "c\n"},
+        )
+    assert names == ["css/a.css", "css/b.css", "uploads/c.txt"]
+    for key, data in (("static/css/a.css", b"a {}\n"), ("media/uploads/c.txt", b"c\n")):
+        assert body(s3_client, bucket, key) == data
+    refusals = [refusal.code for _, refusal in profile.refused]
+    assert refusals == (["NotImplemented"] if store == "r2" else [])  # once, for a.css

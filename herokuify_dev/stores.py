@@ -1,0 +1,156 @@
+"""Store profiles: the test proxy refuses what real S3-compatible stores refuse and moto accepts.
+
+    with running_proxy(s3_server.endpoint_url) as proxy:
+        store = StoreProfile.named("b2", proxy)  # sets proxy.handler
+        ...  # build against proxy.endpoint_url, with that store's README settings
+        assert store.refused == []  # what the store would have refused
+
+Each refusal is the store's status, error code and message, from the source cited beside it.
+Requests no rule refuses are forwarded to moto as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from herokuify_dev.faults import Target, answer, answer_error, describe
+from herokuify_dev.proxy import Connection, Request, S3Proxy
+
+CHECKSUM_HEADERS = ("x-amz-sdk-checksum-algorithm", "x-amz-checksum-")
+_WRITES = ("PutObject", "CopyObject", "CreateMultipartUpload")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: str
+    code: str
+    message: str
+
+
+def _checksum_header(request: Request) -> str | None:
+    return next(
+        (name for name, _ in request.headers if name.lower().startswith(CHECKSUM_HEADERS)), None
+    )
+
+
+def _acl_header(request: Request, target: Target) -> str | None:
+    value = request.header("x-amz-acl")
+    return value if value and target.operation in _WRITES else None
+
+
+# Each rule: a request, and the refusal the store answers it with, or None to let it through.
+Rule = Callable[[Request, Target], Refusal | None]
+
+
+def acls_disabled(request: Request, target: Target) -> Refusal | None:
+    # The S3 user guide, "Controlling ownership of objects and disabling ACLs": with Object
+    # Ownership "Bucket owner enforced", a request that sets an ACL other than
+    # bucket-owner-full-control fails with 400 AccessControlListNotSupported.
+    acl = _acl_header(request, target)
+    if acl and acl != "bucket-owner-full-control":
+        return Refusal("400 Bad Request", "AccessControlListNotSupported",
+                       "The bucket does not allow ACLs")  # fmt: skip
+    return None
+
+
+def b2_checksums(request: Request, target: Target) -> Refusal | None:
+    # django-storages #1498: B2 answers boto3 >= 1.36's uploads with
+    # "InvalidArgument: Unsupported header 'x-amz-sdk-checksum-algorithm' received for this
+    # API call."
+    header = _checksum_header(request)
+    if header:
+        return Refusal("400 Bad Request", "InvalidArgument",
+                       f"Unsupported header '{header}' received for this API call.")  # fmt: skip
+    return None
+
+
+def gcs_checksums(request: Request, target: Target) -> Refusal | None:
+    # django-storages #1482: Google Cloud Storage's XML API answers boto3 >= 1.36's checksum
+    # headers with 403 SignatureDoesNotMatch.
+    if _checksum_header(request):
+        return Refusal("403 Forbidden", "SignatureDoesNotMatch",
+                       "The request signature we calculated does not match the signature you "
+                       "provided.")  # fmt: skip
+    return None
+
+
+def r2_acls(request: Request, target: Target) -> Refusal | None:
+    # pixelfed #3775 and PeerTube #5333: R2 answers x-amz-acl with 501 NotImplemented, "Header
+    # 'x-amz-acl' with value 'public-read' not implemented".
+    acl = _acl_header(request, target)
+    if acl:
+        return Refusal("501 Not Implemented", "NotImplemented",
+                       f"Header 'x-amz-acl' with value '{acl}' not implemented")  # fmt: skip
+    return None
+
+
+def r2_unlisted_calls(request: Request, target: Target) -> Refusal | None:
+    # R2's "S3 API compatibility" page lists the bucket calls it implements; GetBucketOwnership
+    # Controls is not among them.
+    if target.operation == "GetBucketOwnershipControls":
+        return Refusal("501 Not Implemented", "NotImplemented",
+                       "GetBucketOwnershipControls not implemented")  # fmt: skip
+    return None
+
+
+def r2_trailers(request: Request, target: Target) -> Refusal | None:
+    # R2's "S3 API compatibility" page: checksums only as a whole-object CRC32; an aws-chunked
+    # body with a trailing checksum is refused, which botocore reports as Unauthorized.
+    if "aws-chunked" in (request.header("content-encoding") or ""):
+        return Refusal("401 Unauthorized", "Unauthorized", "Unauthorized")
+    return None
+
+
+def minio_delete_md5(request: Request, target: Target) -> Refusal | None:
+    # CERT-Polska/karton #269: MinIO before RELEASE.2025-01-20 answers a DeleteObjects that has
+    # no Content-MD5 with 400 MissingContentMD5.
+    if target.operation == "DeleteObjects" and request.header("content-md5") is None:
+        return Refusal("400 Bad Request", "MissingContentMD5",
+                       "Missing required header for this request: Content-Md5.")  # fmt: skip
+    return None
+
+
+PROFILES: dict[str, tuple[Rule, ...]] = {
+    "aws-acls-disabled": (acls_disabled,),
+    "b2": (b2_checksums,),
+    "r2": (r2_acls, r2_unlisted_calls, r2_trailers),
+    "gcs": (gcs_checksums,),
+    "minio-2024": (minio_delete_md5,),
+}
+
+# R2's clients use the region "auto" (R2's S3 API documentation), and its GetBucketLocation
+# names no AWS region; the profile answers "auto", an answer AWS never gives.
+_R2_LOCATION = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">auto'
+    b"</LocationConstraint>"
+)
+
+
+@dataclass
+class StoreProfile:
+    name: str
+    proxy: S3Proxy
+    refused: list[tuple[Target, Refusal]] = field(default_factory=list)
+    seen: list[Target] = field(default_factory=list)  # every request, refused or not
+
+    @classmethod
+    def named(cls, name: str, proxy: S3Proxy) -> StoreProfile:
+        profile = cls(name, proxy)
+        proxy.handler = profile.handle
+        return profile
+
+    async def handle(self, conn: Connection, request: Request) -> bool:
+        target = describe(request)
+        self.seen.append(target)
+        for rule in PROFILES[self.name]:
+            refusal = rule(request, target)
+            if refusal is not None:
+                self.refused.append((target, refusal))
+                return await answer_error(
+                    conn, request, refusal.status, refusal.code, refusal.message
+                )
+        if self.name == "r2" and target.operation == "GetBucketLocation":
+            return await answer(conn, request, "200 OK", _R2_LOCATION)
+        return await self.proxy.forward(conn, request)

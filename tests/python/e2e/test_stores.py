@@ -1,0 +1,99 @@
+"""The stores users really have, as the proxy's store profiles make moto refuse like them
+(herokuify_dev/stores.py): a new AWS bucket with ACLs disabled, B2, R2, GCS's XML API and MinIO
+before 2025.
+
+Each builds the compressor app twice through bin/*, with the config vars the README's stores
+table gives for that store, hashed names and pruning: between the builds the first release is
+made to look two hours old, so the second build's prune deletes it through DeleteObjects. Both
+builds land, the store refuses nothing but the bucket check's questions about ACLs, and every
+object of the second release is in the bucket, byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from herokuify_dev.aging import Aging
+from herokuify_dev.localbuild import IGNORED
+from herokuify_dev.proxy import running_proxy
+from herokuify_dev.stores import StoreProfile
+
+FIXTURE = Path(__file__).resolve().parents[3] / "test-fixtures" / "compressor"
+LOCAL_ONLY = {"staticfiles.json", "CACHE/manifest.json"}
+# What the README's stores table says to set for each store, beyond the keys, the bucket and
+# AWS_S3_ENDPOINT_URL (which the tests point at the profile's proxy). The AWS row sets no
+# endpoint on AWS itself; here the checksums are what botocore sends to AWS.
+README_SETTINGS = {
+    "aws-acls-disabled": {"HEROKUIFY_S3_CHECKSUMS": "when_supported"},
+    "b2": {},
+    "r2": {"AWS_S3_REGION_NAME": "auto"},
+    "gcs": {},
+    "minio-2024": {},
+}
+PUBLIC = "http://acs.amazonaws.com/groups/global/AllUsers"
+
+
+def release_files(static_root: Path) -> dict[str, Path]:
+    hashed = json.loads((static_root / "staticfiles.json").read_text())["paths"].values()
+    names = set(hashed) | {
+        path.relative_to(static_root).as_posix() for path in (static_root / "CACHE").rglob("*.*")
+    }
+    return {f"static/{name}": static_root / name for name in names - LOCAL_ONLY}
+
+
+@pytest.mark.parametrize("store", sorted(README_SETTINGS))
+def test_a_store_builds_prunes_and_holds_every_byte(
+    build, config_vars, s3_server, s3_client, bucket, tmp_path, store
+):
+    if store == "aws-acls-disabled":
+        s3_client.put_bucket_ownership_controls(
+            Bucket=bucket,
+            OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+        )
+    app = tmp_path / "app"
+    shutil.copytree(FIXTURE, app, ignore=shutil.ignore_patterns(*IGNORED))
+    with running_proxy(s3_server.endpoint_url) as proxy:
+        profile = StoreProfile.named(store, proxy)
+        aging = Aging()
+        proxy.rewrite_listing = aging.rewrite
+        settings = (
+            config_vars
+            | README_SETTINGS[store]
+            | {
+                "AWS_S3_ENDPOINT_URL": proxy.endpoint_url,
+                "HEROKUIFY_HASHED_NAMES": "1",
+                "HEROKUIFY_PRUNE": "1",
+                "HEROKUIFY_KEEP_RELEASES": "1",
+            }
+        )
+        first = build(app, settings)
+        assert first.ok, first.output
+        aging.age_existing(by=timedelta(hours=2))
+        base_css = app / "shop_site" / "static" / "shop" / "base.css"
+        base_css.write_text(base_css.read_text() + "\n.second { color: blue; }\n")
+        second = build(app, settings, cache_dir=first.cache_dir)
+        assert second.ok, second.output
+
+    # The bucket check's questions, which a store may refuse: its answer is the refusal.
+    asked = {("GetBucketOwnershipControls", ""), ("PutObject", "static/.herokuify/acl-probe")}
+    refused = [(target.operation, target.key) for target, _ in profile.refused]
+    assert set(refused) <= asked and len(refused) <= 2 * len(asked), profile.refused
+    assert "DeleteObjects" in {target.operation for target in profile.seen}
+    files = release_files(second.build_dir / "staticfiles")
+    held = {
+        item["Key"]
+        for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        for item in page.get("Contents", [])
+    }
+    old = set(release_files(first.build_dir / "staticfiles")) - set(files)
+    assert old and not old & held  # the first release's own objects were pruned
+    for key, path in files.items():
+        assert s3_client.get_object(Bucket=bucket, Key=key)["Body"].read() == path.read_bytes()
+    grants = s3_client.get_object_acl(Bucket=bucket, Key=next(iter(files)))["Grants"]
+    public = any(grant["Grantee"].get("URI") == PUBLIC for grant in grants)
+    assert public == (store not in ("aws-acls-disabled", "r2")), grants
