@@ -1,6 +1,7 @@
 """Build output in Heroku's style, through logging, with every secret value masked.
 
-Steps print as "-----> text", details indented by 7 spaces, errors as " !     text". Masking sits
+Steps print as "-----> text", details indented by 7 spaces, warnings and errors as
+" !     text". Masking sits
 in the one handler all output passes through, so no code path can print a secret by accident.
 """
 
@@ -38,7 +39,7 @@ redact = _Redactor()
 
 class _HerokuFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        if record.levelno >= logging.ERROR:
+        if record.levelno >= logging.WARNING:
             prefix = " !     "
         elif getattr(record, "step", False):
             prefix = "-----> "
@@ -68,6 +69,11 @@ def step(message: str) -> None:
 
 def info(message: str) -> None:
     log.info(message)
+
+
+def warning(message: str) -> None:
+    """Something the user must fix, that does not fail the build."""
+    log.warning(message)
 
 
 def error(message: str) -> None:

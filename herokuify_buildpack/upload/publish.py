@@ -14,6 +14,7 @@ from herokuify_buildpack.bucket import pruning, releases
 from herokuify_buildpack.bucket.cuts import ListingCuts
 from herokuify_buildpack.bucket.lister import BucketAnswers
 from herokuify_buildpack.bucket.listing import RemoteObject, list_prefix
+from herokuify_buildpack.bucket.publicread import PublicReadCheck
 from herokuify_buildpack.config import STATIC_PREFIX, S3Config, UploadSettings
 from herokuify_buildpack.upload.cache import UploadCache
 from herokuify_buildpack.upload.localfiles import EtagOf, LocalFile, scan
@@ -87,15 +88,25 @@ def publish_static(
     for file in plan.unchanged:
         cache.record(file, remote[file.key].etag)
 
+    # Asked of an object already in place at once, else of the first one sent, once it is.
+    public_read = PublicReadCheck(s3, client)
+    if plan.unchanged:
+        public_read.start(plan.unchanged[0].name)
     unwritten: list[str] = []
     try:
         bytes_sent = _upload(client, s3, plan, cache, settings)
     finally:
         _save(lambda: cache.save(cache_key), unwritten)  # what S3 confirmed, even on failure
+    sent = plan.uploads + plan.stale_headers
+    if sent and not plan.unchanged:
+        public_read.start(sent[0].name)
     _finish_release(client, s3, release, remote, settings, intent)
     # What the bucket now holds, near enough: pruned objects only make a range a little short.
     cuts = ListingCuts.of(remote.keys() | release.keys())
     _save(lambda: cuts.save(cache_dir, cache_key), unwritten)
+    problem = public_read.problem()
+    if problem:
+        output.warning(f"herokuify: {problem}")
     return PublishResult(len(plan.uploads), len(plan.unchanged) + stale, stale, bytes_sent)
 
 

@@ -97,3 +97,39 @@ def test_a_store_builds_prunes_and_holds_every_byte(
     grants = s3_client.get_object_acl(Bucket=bucket, Key=next(iter(files)))["Grants"]
     public = any(grant["Grantee"].get("URI") == PUBLIC for grant in grants)
     assert public == (store not in ("aws-acls-disabled", "r2")), grants
+
+
+def test_blocked_public_reads_are_named_with_the_policy_that_fixes_them(
+    build, config_vars, s3_server, s3_client, bucket
+):
+    """A new AWS bucket: ACLs disabled and Block Public Access on. The build lands and says
+    what blocks browsers; with Block Public Access off, it gives the policy; once the policy it
+    printed is applied, as pasted, it says nothing more."""
+    s3_client.put_bucket_ownership_controls(
+        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    )
+    blocks = {name: True for name in ("BlockPublicAcls", "IgnorePublicAcls")}
+    blocks |= {"BlockPublicPolicy": True, "RestrictPublicBuckets": True}
+    s3_client.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=blocks)
+    with running_proxy(s3_server.endpoint_url) as proxy:
+        StoreProfile.named("aws-acls-disabled", proxy)
+        settings = config_vars | {"AWS_S3_ENDPOINT_URL": proxy.endpoint_url}
+        blocked = build("minimal", settings)
+        s3_client.delete_public_access_block(Bucket=bucket)
+        denied = build("minimal", settings, cache_dir=blocked.cache_dir)
+        (command,) = [
+            line.removeprefix(" !     ")
+            for line in denied.outputs["compile"].splitlines()
+            if "put-bucket-policy" in line
+        ]
+        policy = command.split("--policy ", 1)[1].strip("'")
+        s3_client.put_bucket_policy(Bucket=bucket, Policy=policy)
+        readable = build("minimal", settings, cache_dir=denied.cache_dir)
+
+    for result in (blocked, denied, readable):
+        assert result.ok, result.output
+    warning = " !     herokuify: browsers cannot load static files"
+    assert warning in blocked.output and "Block Public Access is on" in blocked.output
+    assert warning in denied.output and "Block Public Access is on" not in denied.output
+    assert command.startswith(f"aws s3api put-bucket-policy --bucket {bucket} --policy '")
+    assert warning not in readable.output
