@@ -199,3 +199,8 @@ PUBLIC_URL_FAILS = Entry(
     "browsers may not load static files: {url} answers {answer} to anonymous readers.",
     "Check AWS_S3_CUSTOM_DOMAIN and the CDN or bucket it names.",
 )
+FONTS_WITHOUT_CORS = Entry(
+    "web fonts are published to bucket {bucket}, and no CORS rule lets pages on other origins "
+    "load them.",
+    "Run: heroku run python -m herokuify_buildpack doctor --apply",
+)

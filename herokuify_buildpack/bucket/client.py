@@ -21,6 +21,7 @@ from botocore.utils import parse_timestamp
 
 from herokuify_buildpack import errors
 from herokuify_buildpack.bucket.lister import BucketFacts
+from herokuify_buildpack.bucket.rules import cors_allows_fonts
 from herokuify_buildpack.config import STATIC_PREFIX, S3Config
 from herokuify_buildpack.errors import HerokuifyError
 
@@ -106,11 +107,24 @@ def check_bucket(client: Any, s3: S3Config) -> BucketFacts:
     if region != "auto" and region != s3.region:
         raise errors.WRONG_REGION(bucket=s3.bucket, actual=region, configured=s3.region)
     if s3.static_acl is not None:
-        return BucketFacts(static_acl=s3.static_acl or None)
+        acl = s3.static_acl or None
+    else:
+        try:
+            acl = _bucket_acl(client, s3)
+        except (ClientError, BotoCoreError) as exc:
+            raise explain(exc, s3, "checking whether the bucket takes ACLs") from exc
+    return BucketFacts(static_acl=acl, fonts_allowed=_fonts_allowed(client, s3))
+
+
+def _fonts_allowed(client: Any, s3: S3Config) -> bool:
+    """Whether a CORS rule lets pages on other origins GET static files, such as web fonts."""
     try:
-        return BucketFacts(static_acl=_bucket_acl(client, s3))
-    except (ClientError, BotoCoreError) as exc:
-        raise explain(exc, s3, "checking whether the bucket takes ACLs") from exc
+        cors = client.get_bucket_cors(Bucket=s3.bucket).get("CORSRules", [])
+    except ClientError as exc:
+        return _code(exc) != "NoSuchCORSConfiguration"  # other refusals: the store can't say
+    except BotoCoreError:
+        return True
+    return cors_allows_fonts(cors)
 
 
 def _bucket_acl(client: Any, s3: S3Config) -> str | None:

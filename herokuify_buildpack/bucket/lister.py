@@ -38,6 +38,7 @@ class BucketFacts:
     """What the bucket check found out, beyond that the bucket is there."""
 
     static_acl: str | None  # the ACL static objects get: HEROKUIFY_STATIC_ACL's, or the bucket's
+    fonts_allowed: bool  # a CORS rule lets other origins GET static files, or the store can't say
 
 
 class BucketAnswers:

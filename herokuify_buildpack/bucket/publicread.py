@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from herokuify_buildpack import errors
+from herokuify_buildpack.bucket.rules import public_read_statement
 from herokuify_buildpack.config import STATIC_PREFIX, S3Config
 
 _TIMEOUT = 10  # seconds; a store this slow to serve one byte has a problem of its own
@@ -24,14 +25,7 @@ _TIMEOUT = 10  # seconds; a store this slow to serve one byte has a problem of i
 
 def public_read_policy(bucket: str) -> str:
     """The bucket policy that lets anyone read static/*, on one line, to paste."""
-    statement = {
-        "Sid": "PublicReadStaticFiles",
-        "Effect": "Allow",
-        "Principal": "*",
-        "Action": "s3:GetObject",
-        "Resource": f"arn:aws:s3:::{bucket}/{STATIC_PREFIX}/*",
-    }
-    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    return json.dumps({"Version": "2012-10-17", "Statement": [public_read_statement(bucket)]})
 
 
 class PublicReadCheck:

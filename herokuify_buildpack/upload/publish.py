@@ -15,6 +15,7 @@ from herokuify_buildpack.bucket.cuts import ListingCuts
 from herokuify_buildpack.bucket.lister import BucketAnswers
 from herokuify_buildpack.bucket.listing import RemoteObject, list_prefix
 from herokuify_buildpack.bucket.publicread import PublicReadCheck
+from herokuify_buildpack.bucket.rules import FONT_SUFFIXES
 from herokuify_buildpack.config import STATIC_PREFIX, S3Config, UploadSettings
 from herokuify_buildpack.upload.cache import UploadCache
 from herokuify_buildpack.upload.localfiles import EtagOf, LocalFile, scan
@@ -107,6 +108,10 @@ def publish_static(
     problem = public_read.problem()
     if problem:
         output.warning(f"herokuify: {problem}")
+    # Pages on other origins need a CORS rule to load web fonts; the bucket check asked.
+    fonts = any(name.endswith(FONT_SUFFIXES) for name in release)
+    if fonts and not answers.bucket_facts().fonts_allowed:
+        output.warning(f"herokuify: {errors.FONTS_WITHOUT_CORS(bucket=s3.bucket)}")
     return PublishResult(len(plan.uploads), len(plan.unchanged) + stale, stale, bytes_sent)
 
 

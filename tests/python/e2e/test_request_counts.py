@@ -3,7 +3,8 @@
 The issue's targets for request counts, on the compressor sample app:
 1. a first deploy makes one PUT per file (plus one release record), no HEAD, no DELETE;
 2. a redeploy with nothing changed makes no PUT, HEAD or DELETE, and at most one LIST per
-   1,000 objects (besides the bucket check: GetBucketLocation and GetBucketOwnershipControls);
+   1,000 objects (besides the bucket check: GetBucketLocation, GetBucketOwnershipControls and
+   GetBucketCors);
 3. a redeploy with k files changed makes exactly the PUTs those changes need.
 Hashed names (HEROKUIFY_HASHED_NAMES=1) must meet the same targets. Timing belongs to bench/.
 """
@@ -39,8 +40,8 @@ STANDALONE = {
 
 
 def kind_of(method: str, target: str) -> str:
-    """The S3 operation kind; GetBucketLocation is LOCATION and GetBucketOwnershipControls
-    OWNERSHIP, not listings."""
+    """The S3 operation kind; the bucket check's GetBucketLocation, GetBucketOwnershipControls
+    and GetBucketCors are LOCATION, OWNERSHIP and CORS, not listings."""
     if method != "GET":
         return method
     parts = urllib.parse.urlsplit(target)
@@ -49,9 +50,9 @@ def kind_of(method: str, target: str) -> str:
     params = {name for name, _ in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)}
     if params <= LISTING_PARAMS:
         return "LIST"
-    if params == {"location"}:
-        return "LOCATION"
-    return "OWNERSHIP" if params == {"ownershipControls"} else "GET"
+    return {"location": "LOCATION", "ownershipControls": "OWNERSHIP", "cors": "CORS"}.get(
+        ",".join(params), "GET"
+    )
 
 
 class Recorder:
@@ -133,9 +134,10 @@ def check_deploy(result, counts, before, objects_before, s3_client, bucket):
     assert counts["HEAD"] == 0, counts
     assert counts["DELETE"] == 0, counts
     assert counts["POST"] == 0, counts  # no multipart upload for small files, no batch delete
-    assert counts["GET"] == 0, counts
+    assert counts["GET"] == 1, counts  # one anonymous read of one static object, as a browser's
     assert counts["LOCATION"] == 1, counts  # the bucket check before any Django work
     assert counts["OWNERSHIP"] == 1, counts  # and whether the bucket takes ACLs
+    assert counts["CORS"] == 1, counts  # and whether other origins may load its fonts
     assert 1 <= counts["LIST"] <= max(1, math.ceil(objects_before / 1000)), counts
     # The build's own summary agrees with what reached the bucket.
     done = DONE.search(result.outputs["compile"])

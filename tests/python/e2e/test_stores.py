@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from herokuify_buildpack.bucket import rules
 from herokuify_dev.aging import Aging
 from herokuify_dev.localbuild import IGNORED
 from herokuify_dev.proxy import running_proxy
@@ -133,3 +134,22 @@ def test_blocked_public_reads_are_named_with_the_policy_that_fixes_them(
     assert warning in denied.output and "Block Public Access is on" not in denied.output
     assert command.startswith(f"aws s3api put-bucket-policy --bucket {bucket} --policy '")
     assert warning not in readable.output
+
+
+def test_fonts_without_a_cors_rule_get_one_warning_line(
+    build, config_vars, s3_client, bucket, tmp_path
+):
+    app = tmp_path / "app"
+    shutil.copytree(FIXTURE.parent / "minimal", app, ignore=shutil.ignore_patterns(*IGNORED))
+    statics = sorted(
+        path for path in app.rglob("static") if path.is_dir() and ".heroku" not in path.parts
+    )
+    (statics[0] / "icons.woff2").write_bytes(b"wOF2" + bytes(64))
+    warned = build(app, config_vars)
+    assert warned.ok, warned.output
+    lines = [line for line in warned.output.splitlines() if "no CORS rule" in line]
+    assert len(lines) == 1 and lines[0].startswith(" !     herokuify: web fonts"), lines
+
+    s3_client.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [rules.cors_rule()]})
+    quiet = build(app, config_vars, cache_dir=warned.cache_dir)
+    assert quiet.ok and "no CORS rule" not in quiet.output, quiet.output

@@ -59,14 +59,15 @@ def test_the_early_check_waits_for_nothing():
 
 def test_a_failure_in_the_lister_is_reported_with_its_traceback():
     answers = answers_from(
-        {"ok": {"static_acl": "public-read"}}, {"bug": "Traceback (most recent call last):\n  boom"}
+        {"ok": {"static_acl": "public-read", "fonts_allowed": True}},
+        {"bug": "Traceback (most recent call last):\n  boom"},
     )
     with pytest.raises(RuntimeError, match="the listing process failed:\nTraceback"):
         answers.listing()
 
 
 def test_a_lister_that_ends_without_answering_is_reported():
-    answers = answers_from({"ok": {"static_acl": "public-read"}})
+    answers = answers_from({"ok": {"static_acl": "public-read", "fonts_allowed": True}})
     with pytest.raises(RuntimeError, match="ended without answering"):
         answers.listing()
 

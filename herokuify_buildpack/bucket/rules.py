@@ -1,0 +1,58 @@
+"""The bucket settings that static and media files need, which `doctor` checks for and
+`doctor --apply` adds: each as this buildpack's own rule or statement, named by RULE_ID, so
+that adding one never touches the bucket's others."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from herokuify_buildpack.config import STATIC_PREFIX
+
+RULE_ID = "herokuify"  # the Sid, CORS rule ID and lifecycle rule ID of what --apply adds
+FONT_SUFFIXES = (".woff2", ".woff", ".ttf", ".otf", ".eot")
+ABORT_AFTER_DAYS = 7
+
+
+def public_read_statement(bucket: str) -> dict[str, Any]:
+    return {
+        "Sid": RULE_ID,
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/{STATIC_PREFIX}/*",
+    }
+
+
+def cors_rule() -> dict[str, Any]:
+    """Fonts loaded by @font-face from another origin need Access-Control-Allow-Origin."""
+    return {
+        "ID": RULE_ID,
+        "AllowedMethods": ["GET", "HEAD"],
+        "AllowedOrigins": ["*"],
+        "AllowedHeaders": ["*"],
+        "MaxAgeSeconds": 86400,
+    }
+
+
+def lifecycle_rule() -> dict[str, Any]:
+    """Parts of a multipart upload whose start was answered but lost stay, billed, until
+    aborted: see the README's failure modes."""
+    return {
+        "ID": RULE_ID,
+        "Status": "Enabled",
+        "Filter": {"Prefix": ""},
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_AFTER_DAYS},
+    }
+
+
+def cors_allows_fonts(rules: list[dict[str, Any]]) -> bool:
+    return any(
+        "GET" in rule.get("AllowedMethods", []) and rule.get("AllowedOrigins") for rule in rules
+    )
+
+
+def aborts_incomplete_uploads(rules: list[dict[str, Any]]) -> bool:
+    return any(
+        rule.get("Status") == "Enabled" and "AbortIncompleteMultipartUpload" in rule
+        for rule in rules
+    )

@@ -1,0 +1,76 @@
+"""`doctor --apply`: adds the policy statement, CORS rule or lifecycle rule that a failed check
+needs, each named by rules.RULE_ID and merged with what the bucket already has."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from herokuify_buildpack.bucket import rules
+
+
+def _add_policy(client: Any, bucket: str) -> None:
+    try:
+        policy = json.loads(client.get_bucket_policy(Bucket=bucket)["Policy"])
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "NoSuchBucketPolicy":
+            raise
+        policy = {"Version": "2012-10-17", "Statement": []}
+    policy["Statement"] = _others(policy.get("Statement", []), "Sid")
+    policy["Statement"].append(rules.public_read_statement(bucket))
+    client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+
+
+def _add_cors(client: Any, bucket: str) -> None:
+    try:
+        cors = client.get_bucket_cors(Bucket=bucket).get("CORSRules", [])
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "NoSuchCORSConfiguration":
+            raise
+        cors = []
+    configuration = {"CORSRules": [*_others(cors, "ID"), rules.cors_rule()]}
+    client.put_bucket_cors(Bucket=bucket, CORSConfiguration=configuration)
+
+
+def _add_lifecycle(client: Any, bucket: str) -> None:
+    try:
+        existing = client.get_bucket_lifecycle_configuration(Bucket=bucket).get("Rules", [])
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "NoSuchLifecycleConfiguration":
+            raise
+        existing = []
+    configuration = {"Rules": [*_others(existing, "ID"), rules.lifecycle_rule()]}
+    client.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration=configuration)
+
+
+def _others(entries: list[dict[str, Any]], id_field: str) -> list[dict[str, Any]]:
+    """The bucket's own entries: an earlier --apply's is replaced, never doubled."""
+    return [entry for entry in entries if entry.get(id_field) != rules.RULE_ID]
+
+
+FIXES: dict[str, tuple[str, Callable[[Any, str], None]]] = {
+    "policy": ("a bucket policy statement that lets anyone read static/*", _add_policy),
+    "cors": ("a CORS rule that lets pages on any origin GET static files", _add_cors),
+    "lifecycle": (
+        f"a lifecycle rule that aborts multipart uploads after {rules.ABORT_AFTER_DAYS} days",
+        _add_lifecycle,
+    ),
+}
+
+
+def apply_fixes(client: Any, bucket: str, needed: set[str]) -> list[tuple[str, str | None]]:
+    """Each fix tried, in order: what it adds, and why it could not, or None."""
+    done = []
+    for kind in sorted(needed):
+        what, add = FIXES[kind]
+        try:
+            add(client, bucket)
+        except (ClientError, BotoCoreError) as exc:
+            code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else ""
+            done.append((what, code or type(exc).__name__))
+        else:
+            done.append((what, None))
+    return done

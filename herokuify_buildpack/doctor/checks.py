@@ -1,0 +1,184 @@
+"""What `doctor` checks, each giving one Finding: whether it holds, and if not the exact fix.
+
+The checks write two small probe objects, one under static/ and one under media/, both under
+``.herokuify-doctor/`` with a name of their own, and delete them before they end.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from herokuify_buildpack.bucket import rules
+from herokuify_buildpack.bucket.client import check_bucket, explain, make_client
+from herokuify_buildpack.bucket.publicread import public_read_policy
+from herokuify_buildpack.config import MEDIA_PREFIX, STATIC_PREFIX, S3Config, public_host
+from herokuify_buildpack.errors import HerokuifyError
+
+PROBE_DIR = ".herokuify-doctor"
+_TIMEOUT = 10
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    holds: bool
+    detail: str
+    fix: str = ""  # a command or document to paste, when it does not hold
+    applicable: str = ""  # what `doctor --apply` adds for it: "policy", "cors" or "lifecycle"
+
+
+def run_checks(s3: S3Config) -> Iterator[Finding]:
+    """Every check in order; after a failed bucket check, nothing else can be asked."""
+    client = make_client(s3, concurrency=2, read_timeout=_TIMEOUT)
+    try:
+        facts = check_bucket(client, s3)
+        client.list_objects_v2(Bucket=s3.bucket, Prefix=f"{STATIC_PREFIX}/", MaxKeys=1)
+    except HerokuifyError as exc:
+        yield Finding("credentials and bucket", False, str(exc))
+        return
+    except (ClientError, BotoCoreError) as exc:
+        yield Finding("credentials and bucket", False, str(explain(exc, s3, "listing")))
+        return
+    yield Finding("credentials and bucket", True, f"{s3.bucket} answers, in {s3.region}")
+    mode = f"static objects get {facts.static_acl}" if facts.static_acl else "no object ACLs"
+    yield Finding("ACL mode", True, mode)
+    yield from _probes(client, s3, facts.static_acl)
+    yield _cors(client, s3)
+    yield _lifecycle(client, s3)
+
+
+def _probes(client: Any, s3: S3Config, static_acl: str | None) -> Iterator[Finding]:
+    name = f"{PROBE_DIR}/{uuid.uuid4().hex}.txt"
+    static_key, media_key = f"{STATIC_PREFIX}/{name}", f"{MEDIA_PREFIX}/{name}"
+    try:
+        extra = {"ACL": static_acl} if static_acl else {}
+        client.put_object(Bucket=s3.bucket, Key=static_key, Body=b"doctor\n", **extra)
+        client.put_object(Bucket=s3.bucket, Key=media_key, Body=b"doctor\n")
+    except (ClientError, BotoCoreError) as exc:
+        _delete(client, s3, static_key, media_key)
+        yield Finding("write and delete", False, str(explain(exc, s3, "writing a probe object")))
+        return
+    try:
+        yield _static_public(s3, name)
+        yield _media_private(client, s3, media_key)
+    finally:
+        deleted = _delete(client, s3, static_key, media_key)
+    detail = f"probe objects under {PROBE_DIR}/ written and deleted"
+    yield Finding(
+        "write and delete", deleted, detail if deleted else "a probe could not be deleted"
+    )
+
+
+def _static_public(s3: S3Config, name: str) -> Finding:
+    url = s3.public_url(STATIC_PREFIX) + urllib.parse.quote(name)
+    check = "static files public" + (f" through {s3.custom_domain}" if s3.custom_domain else "")
+    status = anonymous_status(url)
+    if status in (200, 206):
+        return Finding(check, True, f"anonymous readers get {url}")
+    fix = (
+        f"aws s3api put-bucket-policy --bucket {s3.bucket} "
+        f"--policy '{public_read_policy(s3.bucket)}'"
+    )
+    detail = f"anonymous readers get {status} from {url}"
+    if s3.custom_domain and status not in (401, 403):
+        return Finding(check, False, detail, "Check the CDN or DNS behind AWS_S3_CUSTOM_DOMAIN.")
+    return Finding(check, False, detail, fix, "policy")
+
+
+def _media_private(client: Any, s3: S3Config, key: str) -> Finding:
+    scheme, host = public_host(s3.bucket, s3.region, s3.endpoint_url, None)
+    anonymous = anonymous_status(f"{scheme}://{host}/{urllib.parse.quote(key)}")
+    signed_url = client.generate_presigned_url(
+        "get_object", Params={"Bucket": s3.bucket, "Key": key}, ExpiresIn=300
+    )
+    signed = anonymous_status(signed_url)
+    if anonymous in (401, 403) and signed in (200, 206):
+        return Finding("media private", True, "anonymous readers are refused; signed URLs work")
+    if signed not in (200, 206):
+        return Finding("media private", False, f"a signed URL gets {signed}")
+    return Finding(
+        "media private",
+        False,
+        f"anonymous readers get {anonymous} for media/",
+        "Remove the bucket policy statement or ACL that makes media/ public.",
+    )
+
+
+def _delete(client: Any, s3: S3Config, *keys: str) -> bool:
+    try:
+        for key in keys:
+            client.delete_object(Bucket=s3.bucket, Key=key)
+    except (ClientError, BotoCoreError):
+        return False
+    return True
+
+
+def _cors(client: Any, s3: S3Config) -> Finding:
+    fonts = _has_fonts(client, s3)
+    try:
+        cors = client.get_bucket_cors(Bucket=s3.bucket).get("CORSRules", [])
+    except ClientError:
+        cors = []
+    fix = (
+        f"aws s3api put-bucket-cors --bucket {s3.bucket} --cors-configuration "
+        f"'{json.dumps({'CORSRules': [rules.cors_rule()]})}'"
+    )
+    if rules.cors_allows_fonts(cors):
+        return Finding("CORS", True, "a rule lets pages on other origins load fonts")
+    if not fonts:
+        return Finding("CORS", True, "no rule, and no web fonts under static/ that need one")
+    return Finding(
+        "CORS",
+        False,
+        "web fonts under static/, and no rule lets other origins load them",
+        fix,
+        "cors",
+    )
+
+
+def _lifecycle(client: Any, s3: S3Config) -> Finding:
+    try:
+        answer = client.get_bucket_lifecycle_configuration(Bucket=s3.bucket)
+        lifecycle = answer.get("Rules", [])
+    except ClientError:
+        lifecycle = []
+    if rules.aborts_incomplete_uploads(lifecycle):
+        return Finding("lifecycle", True, "incomplete multipart uploads are aborted")
+    fix = (
+        f"aws s3api put-bucket-lifecycle-configuration --bucket {s3.bucket} "
+        f"--lifecycle-configuration '{json.dumps({'Rules': [rules.lifecycle_rule()]})}'"
+    )
+    detail = "no rule aborts incomplete multipart uploads: their parts stay, billed"
+    return Finding("lifecycle", False, detail, fix, "lifecycle")
+
+
+def _has_fonts(client: Any, s3: S3Config) -> bool:
+    pages = client.get_paginator("list_objects_v2").paginate(
+        Bucket=s3.bucket, Prefix=f"{STATIC_PREFIX}/"
+    )
+    return any(
+        item["Key"].endswith(rules.FONT_SUFFIXES)
+        for page in pages
+        for item in page.get("Contents", [])
+    )
+
+
+def anonymous_status(url: str) -> int | str:
+    """The status an anonymous GET of ``url`` gets, or the name of the failure."""
+    request = urllib.request.Request(url, headers={"Range": "bytes=0-0"})
+    try:
+        with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:  # an http(s) URL
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError as exc:
+        return type(exc).__name__
