@@ -59,6 +59,11 @@ class Response:
         name = name.lower()
         return next((v for k, v in self.headers if k.lower() == name), None)
 
+    def without(self, prefix: bytes) -> Response:
+        """The same head without the headers whose names start with ``prefix`` (lower case)."""
+        lines = [self.lines[0], *(h for h in self.lines[1:] if not h.lower().startswith(prefix))]
+        return Response(self.status, self.version, lines)
+
     def with_length(self, length: int) -> Response:
         """The same head, for a body of ``length`` bytes."""
         lines = [
@@ -253,6 +258,8 @@ class S3Proxy:
         self.handler: Handler = self.forward
         # Applied to each listing's body before it is relayed (see herokuify_dev/aging.py).
         self.rewrite_listing: Callable[[bytes], bytes] | None = None
+        # Applied to each answer's head before it is relayed (see herokuify_dev/stores.py).
+        self.rewrite_head: Callable[[Request, Response], Response] | None = None
         self.endpoint_url = ""
         self._counts: collections.Counter[str] = collections.Counter()
         self._methods: collections.Counter[str] = collections.Counter()
@@ -299,6 +306,8 @@ class S3Proxy:
             up_reader, up_writer = await conn.upstream()
             await copy_body(request.headers, conn.reader, up_writer, until_eof=False)
             response = await conn.read_response_head()
+            if self.rewrite_head is not None:
+                response = await asyncio.to_thread(self.rewrite_head, request, response)
         except OSError as exc:
             log.warning("S3 proxy: upstream failed before answering: %r", exc)
             conn.writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")

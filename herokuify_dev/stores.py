@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from herokuify_dev.faults import Target, answer, answer_error, describe
-from herokuify_dev.proxy import Connection, Request, S3Proxy
+from herokuify_dev.proxy import Connection, Request, Response, S3Proxy
 
 CHECKSUM_HEADERS = ("x-amz-sdk-checksum-algorithm", "x-amz-checksum-")
 _WRITES = ("PutObject", "CopyObject", "CreateMultipartUpload")
@@ -111,12 +112,33 @@ def minio_delete_md5(request: Request, target: Target) -> Refusal | None:
     return None
 
 
+def cors_as_s3(client: Any, request: Request, response: Response) -> Response:
+    """The S3 user guide, "Using cross-origin resource sharing (CORS)": S3 answers a request
+    from another origin with Access-Control-* headers only when one of the bucket's CORS rules
+    allows its origin and method. moto adds them to every answer."""
+    origin = request.header("origin")
+    if origin is None:
+        return response
+    bucket = describe(request).bucket
+    try:
+        rules = client.get_bucket_cors(Bucket=bucket).get("CORSRules", [])
+    except client.exceptions.ClientError:
+        rules = []
+    allowed = any(
+        request.method in rule.get("AllowedMethods", [])
+        and ("*" in rule.get("AllowedOrigins", []) or origin in rule.get("AllowedOrigins", []))
+        for rule in rules
+    )
+    return response if allowed else response.without(b"access-control-")
+
+
 PROFILES: dict[str, tuple[Rule, ...]] = {
     "aws-acls-disabled": (acls_disabled,),
     "b2": (b2_checksums,),
     "r2": (r2_acls, r2_unlisted_calls, r2_trailers),
     "gcs": (gcs_checksums,),
     "minio-2024": (minio_delete_md5,),
+    "aws-strict-cors": (),  # see cors_as_s3: its difference is in the answers
 }
 
 # R2's clients use the region "auto" (R2's S3 API documentation), and its GetBucketLocation
@@ -134,12 +156,26 @@ class StoreProfile:
     proxy: S3Proxy
     refused: list[tuple[Target, Refusal]] = field(default_factory=list)
     seen: list[Target] = field(default_factory=list)  # every request, refused or not
+    answered: list[tuple[Target, int]] = field(default_factory=list)  # what moto answered
+    cors_client: Any = None  # aws-strict-cors's: reads the bucket's CORS rules from moto
 
     @classmethod
     def named(cls, name: str, proxy: S3Proxy) -> StoreProfile:
         profile = cls(name, proxy)
         proxy.handler = profile.handle
+        proxy.rewrite_head = profile.answer
+        if name == "aws-strict-cors":
+            from herokuify_dev.s3server import make_client
+
+            profile.cors_client = make_client(f"http://{proxy.upstream_host}:{proxy.upstream_port}")
         return profile
+
+    def answer(self, request: Request, response: Response) -> Response:
+        """Records each forwarded answer's status; S3's CORS where the profile has it."""
+        self.answered.append((describe(request), response.status))
+        if self.cors_client is None:
+            return response
+        return cors_as_s3(self.cors_client, request, response)
 
     async def handle(self, conn: Connection, request: Request) -> bool:
         target = describe(request)
