@@ -141,13 +141,18 @@ PROFILES: dict[str, tuple[Rule, ...]] = {
     "aws-strict-cors": (),  # see cors_as_s3: its difference is in the answers
 }
 
-# R2's clients use the region "auto" (R2's S3 API documentation), and its GetBucketLocation
-# names no AWS region; the profile answers "auto", an answer AWS never gives.
-_R2_LOCATION = (
-    b'<?xml version="1.0" encoding="UTF-8"?>\n'
-    b'<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">auto'
-    b"</LocationConstraint>"
-)
+# What GetBucketLocation answers where it names no AWS region: R2's clients use the region
+# "auto" (R2's S3 API documentation), and GCS's XML API names its locations, such as the
+# multi-region "US" (Cloud Storage's XML API reference, GET Bucket, ?location).
+_LOCATIONS = {"r2": "auto", "gcs": "US"}
+
+
+def _location(name: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{name}'
+        "</LocationConstraint>"
+    ).encode()
 
 
 @dataclass
@@ -187,6 +192,6 @@ class StoreProfile:
                 return await answer_error(
                     conn, request, refusal.status, refusal.code, refusal.message
                 )
-        if self.name == "r2" and target.operation == "GetBucketLocation":
-            return await answer(conn, request, "200 OK", _R2_LOCATION)
+        if target.operation == "GetBucketLocation" and self.name in _LOCATIONS:
+            return await answer(conn, request, "200 OK", _location(_LOCATIONS[self.name]))
         return await self.proxy.forward(conn, request)

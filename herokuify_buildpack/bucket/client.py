@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +33,7 @@ from herokuify_buildpack.errors import HerokuifyError
 # attempt budget and timeouts are tuned for a build, where waiting minutes helps nobody.
 _RETRIES = {"mode": "legacy", "total_max_attempts": 6}
 PUBLIC_READ = "public-read"
+_AWS_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")  # us-east-1, us-gov-west-1, B2's us-west-004
 # How stores refuse an object ACL: AWS on a bucket whose Object Ownership is "Bucket owner
 # enforced" (the S3 user guide, "Controlling ownership of objects and disabling ACLs"), and
 # Cloudflare R2, which implements none (its S3 API compatibility page).
@@ -97,14 +99,17 @@ def check_bucket(client: Any, s3: S3Config) -> BucketFacts:
     try:
         location = client.get_bucket_location(Bucket=s3.bucket).get("LocationConstraint")
     except ClientError as exc:
-        if _code(exc) != "AccessDenied":  # keys may lack s3:GetBucketLocation
+        # Keys may lack s3:GetBucketLocation, and some stores lack the call.
+        if _code(exc) not in ("AccessDenied", "NotImplemented"):
             raise explain(exc, s3, "checking the bucket") from exc
         location = s3.region
     except BotoCoreError as exc:
         raise explain(exc, s3, "checking the bucket") from exc
-    # S3 answers None for us-east-1 and "EU" for the oldest eu-west-1 buckets; "auto" is R2's.
+    # S3 answers None for us-east-1 and "EU" for the oldest eu-west-1 buckets. Other stores
+    # answer names of their own, such as R2's "auto" or GCS's "US": only a name shaped like an
+    # AWS region can be wrong.
     region = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(location, location)
-    if region != "auto" and region != s3.region:
+    if _AWS_REGION.fullmatch(region) and region != s3.region:
         raise errors.WRONG_REGION(bucket=s3.bucket, actual=region, configured=s3.region)
     if s3.static_acl is not None:
         acl = s3.static_acl or None
