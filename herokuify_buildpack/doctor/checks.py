@@ -108,7 +108,7 @@ def _media_private(client: Any, s3: S3Config, key: str) -> Finding:
     return Finding(
         "media private",
         False,
-        f"anonymous readers get {anonymous} for media/",
+        f"anonymous readers can read media/ (HTTP {anonymous})",
         "Remove the bucket policy statement or ACL that makes media/ public.",
     )
 

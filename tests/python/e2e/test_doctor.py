@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from herokuify_dev.proxy import running_proxy
 from herokuify_dev.stores import StoreProfile
 
@@ -121,3 +123,43 @@ def test_doctor_names_a_missing_bucket_and_stops(config_vars):
     assert code == 1
     assert marks(out) == {"credentials and bucket": "FAIL"}
     assert "bucket no-such-bucket-here does not exist" in out
+
+
+def test_doctor_flags_public_media(config_vars, s3_client, bucket):
+    statement = {
+        "Sid": "oops",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+    }
+    policy = {"Version": "2012-10-17", "Statement": [statement]}
+    s3_client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    code, out = doctor(config_vars)
+    assert code == 1
+    assert marks(out)["media private"] == "FAIL"
+    assert "anonymous readers can read media/" in out
+
+
+# Each profile's expected marks, with the README's settings for it and a fresh bucket: no
+# lifecycle rule anywhere; on R2, no ACLs and public access only through its own domain.
+PROFILE_MARKS = {
+    "b2": {"static files public": "ok", "lifecycle": "FAIL"},
+    "gcs": {"static files public": "ok", "lifecycle": "FAIL"},
+    "minio-2024": {"static files public": "ok", "lifecycle": "FAIL"},
+    "r2": {"static files public": "FAIL", "lifecycle": "FAIL"},
+}
+
+
+@pytest.mark.parametrize("store", sorted(PROFILE_MARKS))
+def test_doctor_against_each_store_profile(config_vars, s3_server, bucket, store):
+    settings = {"r2": {"AWS_S3_REGION_NAME": "auto"}}.get(store, {})
+    with running_proxy(s3_server.endpoint_url) as proxy:
+        StoreProfile.named(store, proxy)
+        code, out = doctor(config_vars | settings | {"AWS_S3_ENDPOINT_URL": proxy.endpoint_url})
+    assert code == 1, out
+    found = marks(out)
+    for check in ("credentials and bucket", "media private", "write and delete", "CORS"):
+        assert found[check] == "ok", out
+    for check, mark in PROFILE_MARKS[store].items():
+        assert found[check] == mark, out
