@@ -218,6 +218,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--cache-dir", type=Path, help="CACHE_DIR to reuse (a redeploy)")
     parser.add_argument("--keep", action="store_true", help="keep BUILD_DIR afterwards")
+    parser.add_argument(
+        "--doctor",
+        action="store_true",
+        help="after a build that succeeds, run `python -m herokuify_buildpack doctor` against "
+        "the same bucket (its findings are shown; the exit code stays the build's)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -236,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
             config = {**s3_vars, **env_args}
             print("-----> Config vars: " + ", ".join(_shown(k, v) for k, v in config.items()))
             ok, steps, folders = PLATFORMS[args.platform](app_dir, config, standin, workdir, args)
+            if ok and args.doctor:
+                _doctor(config)
         status = "succeeded" if ok else "FAILED"
         shown_steps = ", ".join(f"{step} {code}" for step, code in steps.items())
         print(f"-----> Build {status} on the {args.platform} platform ({shown_steps})")
@@ -247,6 +255,12 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _doctor(config: Mapping[str, str]) -> None:
+    """The doctor a user runs on a dyno, here with the build's config vars and bucket."""
+    env = {"PATH": CLEAN_PATH, "PYTHONPATH": str(REPO_ROOT), **config}
+    subprocess.run([sys.executable, "-m", "herokuify_buildpack", "doctor"], env=env, check=False)
 
 
 Outcome = tuple[bool, dict[str, int], list[str]]  # ok, exit code by step, folders to show

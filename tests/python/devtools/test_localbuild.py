@@ -234,3 +234,19 @@ def test_local_build_on_another_platform(platform, config_vars, s3_client, bucke
     assert f"Build succeeded on the {platform} platform" in done.stdout
     keys = s3_client.list_objects_v2(Bucket=bucket, Prefix="static/minimal/")["KeyCount"]
     assert keys > 0
+
+
+def test_local_build_then_doctor(config_vars, s3_client, bucket):
+    """`script/local-build --doctor`: the doctor runs against the bucket just built into."""
+    env_args = [arg for name, value in config_vars.items() for arg in ("--env", f"{name}={value}")]
+    done = subprocess.run(
+        [sys.executable, "-m", "herokuify_dev.localbuild", FIXTURES / "minimal", "--doctor",
+         *env_args],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert f"herokuify doctor: bucket {bucket}" in done.stdout
+    assert "ok   static files public" in done.stdout
+    assert "FAIL lifecycle" in done.stdout  # a fresh bucket has none; the build still passed
+    assert config_vars["AWS_SECRET_ACCESS_KEY"] not in done.stdout
