@@ -11,6 +11,7 @@ Requests no rule refuses are forwarded to moto as they are.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,6 +133,23 @@ def cors_as_s3(client: Any, request: Request, response: Response) -> Response:
     return response if allowed else response.without(b"access-control-")
 
 
+def public_access_restricted(client: Any, request: Request, target: Target) -> bool:
+    """The S3 user guide, "Blocking public access to your Amazon S3 storage": with
+    RestrictPublicBuckets, a bucket whose policy is public serves no anonymous reader, whatever
+    the policy says. moto serves them."""
+    signed = request.header("authorization") or "X-Amz-Signature=" in request.target
+    if target.operation != "GetObject" or signed:
+        return False
+    try:
+        block = client.get_public_access_block(Bucket=target.bucket)
+    except client.exceptions.ClientError:
+        return False
+    return bool(block["PublicAccessBlockConfiguration"].get("RestrictPublicBuckets"))
+
+
+_BLOCKED = Refusal("403 Forbidden", "AccessDenied", "Access Denied")
+
+
 PROFILES: dict[str, tuple[Rule, ...]] = {
     "aws-acls-disabled": (acls_disabled,),
     "b2": (b2_checksums,),
@@ -162,25 +180,24 @@ class StoreProfile:
     refused: list[tuple[Target, Refusal]] = field(default_factory=list)
     seen: list[Target] = field(default_factory=list)  # every request, refused or not
     answered: list[tuple[Target, int]] = field(default_factory=list)  # what moto answered
-    cors_client: Any = None  # aws-strict-cors's: reads the bucket's CORS rules from moto
+    moto: Any = None  # a client of moto itself, for profiles that read the bucket's settings
 
     @classmethod
     def named(cls, name: str, proxy: S3Proxy) -> StoreProfile:
+        from herokuify_dev.s3server import make_client
+
         profile = cls(name, proxy)
         proxy.handler = profile.handle
         proxy.rewrite_head = profile.answer
-        if name == "aws-strict-cors":
-            from herokuify_dev.s3server import make_client
-
-            profile.cors_client = make_client(f"http://{proxy.upstream_host}:{proxy.upstream_port}")
+        profile.moto = make_client(f"http://{proxy.upstream_host}:{proxy.upstream_port}")
         return profile
 
     def answer(self, request: Request, response: Response) -> Response:
         """Records each forwarded answer's status; S3's CORS where the profile has it."""
         self.answered.append((describe(request), response.status))
-        if self.cors_client is None:
+        if self.name != "aws-strict-cors":
             return response
-        return cors_as_s3(self.cors_client, request, response)
+        return cors_as_s3(self.moto, request, response)
 
     async def handle(self, conn: Connection, request: Request) -> bool:
         target = describe(request)
@@ -192,6 +209,13 @@ class StoreProfile:
                 return await answer_error(
                     conn, request, refusal.status, refusal.code, refusal.message
                 )
+        if self.name == "aws-acls-disabled" and await asyncio.to_thread(
+            public_access_restricted, self.moto, request, target
+        ):
+            self.refused.append((target, _BLOCKED))
+            return await answer_error(
+                conn, request, _BLOCKED.status, _BLOCKED.code, _BLOCKED.message
+            )
         if target.operation == "GetBucketLocation" and self.name in _LOCATIONS:
             return await answer(conn, request, "200 OK", _location(_LOCATIONS[self.name]))
         return await self.proxy.forward(conn, request)

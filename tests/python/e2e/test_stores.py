@@ -103,36 +103,37 @@ def test_a_store_builds_prunes_and_holds_every_byte(
 def test_blocked_public_reads_are_named_with_the_policy_that_fixes_them(
     build, config_vars, s3_server, s3_client, bucket
 ):
-    """A new AWS bucket: ACLs disabled and Block Public Access on. The build lands and says
-    what blocks browsers; with Block Public Access off, it gives the policy; once the policy it
-    printed is applied, as pasted, it says nothing more."""
+    """A new AWS bucket: ACLs disabled, Block Public Access on. Each build lands, and says what
+    keeps browsers out: no policy (with the command that adds it), or Block Public Access,
+    which vetoes even that policy. With the policy it printed, as pasted, and Block Public
+    Access off, it says nothing more."""
     s3_client.put_bucket_ownership_controls(
         Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
     )
-    blocks = {name: True for name in ("BlockPublicAcls", "IgnorePublicAcls")}
-    blocks |= {"BlockPublicPolicy": True, "RestrictPublicBuckets": True}
-    s3_client.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=blocks)
+    names = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+    block = {name: True for name in names}
+    warning = " !     herokuify: browsers cannot load static files"
     with running_proxy(s3_server.endpoint_url) as proxy:
-        StoreProfile.named("aws-acls-disabled", proxy)
+        store = StoreProfile.named("aws-acls-disabled", proxy)
         settings = config_vars | {"AWS_S3_ENDPOINT_URL": proxy.endpoint_url}
-        blocked = build("minimal", settings)
-        s3_client.delete_public_access_block(Bucket=bucket)
-        denied = build("minimal", settings, cache_dir=blocked.cache_dir)
+        denied = build("minimal", settings)
         (command,) = [
             line.removeprefix(" !     ")
             for line in denied.outputs["compile"].splitlines()
             if "put-bucket-policy" in line
         ]
-        policy = command.split("--policy ", 1)[1].strip("'")
-        s3_client.put_bucket_policy(Bucket=bucket, Policy=policy)
-        readable = build("minimal", settings, cache_dir=denied.cache_dir)
+        s3_client.put_bucket_policy(Bucket=bucket, Policy=command.split("--policy ", 1)[1][1:-1])
+        s3_client.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=block)
+        blocked = build("minimal", settings, cache_dir=denied.cache_dir)
+        s3_client.delete_public_access_block(Bucket=bucket)
+        readable = build("minimal", settings, cache_dir=blocked.cache_dir)
 
-    for result in (blocked, denied, readable):
+    for result in (denied, blocked, readable):
         assert result.ok, result.output
-    warning = " !     herokuify: browsers cannot load static files"
-    assert warning in blocked.output and "Block Public Access is on" in blocked.output
-    assert warning in denied.output and "Block Public Access is on" not in denied.output
     assert command.startswith(f"aws s3api put-bucket-policy --bucket {bucket} --policy '")
+    assert warning in denied.output and "Block Public Access is on" not in denied.output
+    assert warning in blocked.output and "Block Public Access is on" in blocked.output
+    assert any(refusal.code == "AccessDenied" for _, refusal in store.refused)
     assert warning not in readable.output
 
 
