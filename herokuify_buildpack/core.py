@@ -65,7 +65,9 @@ def compile_app(
     collected, wait_for_links = collect(app, config.verbosity, paths.packages_dir)
 
     output.step(f"Uploading static files to {config.s3.describe(STATIC_PREFIX)}")
-    result = publish_static(answers, config.s3, collected, paths.cache_dir, config.upload)
+    result = publish_static(
+        answers, config.s3, collected, paths.cache_dir, config.upload, build_started=started
+    )
     wait_for_links()  # they are part of the slug
     output.step(_summary(result, config.s3, time.monotonic() - started))
 

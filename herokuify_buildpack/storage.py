@@ -19,7 +19,7 @@ from django.core.files.storage import FileSystemStorage
 from storages.backends.s3 import S3Storage
 
 from herokuify_buildpack import config
-from herokuify_buildpack.bucket.client import ACL_REFUSALS, PUBLIC_READ
+from herokuify_buildpack.bucket.client import ACL_REFUSALS, PUBLIC_READ, checksum_options
 
 # django-storages' option name for each value that config vars can supply.
 _FROM_CONFIG_VARS = {
@@ -41,18 +41,17 @@ class _ConfigVarDefaults(S3Storage):
                 defaults[option] = from_env[value_name]
         # AWS_S3_CUSTOM_DOMAIN as a Django setting gets the same leniency as the config var.
         defaults["custom_domain"] = config.bare_domain(defaults["custom_domain"])
-        if defaults["client_config"] is None:  # AWS_S3_CLIENT_CONFIG, where the app sets one
-            mode = config.S3Config.checksum_mode_for(
-                defaults["endpoint_url"], from_env["checksums"]
-            )
-            defaults["client_config"] = Config(
-                s3={"addressing_style": defaults["addressing_style"]},
-                signature_version=defaults["signature_version"],
-                proxies=defaults["proxies"],
-                request_checksum_calculation=mode,
-                response_checksum_validation=mode,
-            )
         return defaults
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        # django-storages has made its Config from the app's settings and OPTIONS by now, unless
+        # the app gave one of its own (AWS_S3_CLIENT_CONFIG or OPTIONS' client_config).
+        if options.get("client_config") or getattr(settings, "AWS_S3_CLIENT_CONFIG", None):
+            return
+        checksums = config.value_of(os.environ, "checksums")
+        mode = config.S3Config.checksum_mode_for(self.endpoint_url, checksums)
+        self.client_config = self.client_config.merge(Config(**checksum_options(mode)))
 
     def _public_defaults(self, defaults: dict[str, Any]) -> dict[str, Any]:
         """Unsigned URLs on the bucket's public host, built without a call to boto3."""

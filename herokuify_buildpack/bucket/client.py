@@ -57,12 +57,19 @@ def make_client(s3: S3Config, concurrency: int, read_timeout: int = 30) -> Any:
             connect_timeout=5,
             read_timeout=read_timeout,
             max_pool_connections=concurrency + 4,
-            request_checksum_calculation=s3.checksum_mode,
-            response_checksum_validation=s3.checksum_mode,
+            **checksum_options(s3.checksum_mode),
         ),
     )
     client.meta.events.register("before-sign.s3.DeleteObjects", _content_md5_instead)
     return client
+
+
+def checksum_options(mode: str) -> dict[str, str]:
+    """botocore Config options for ``mode``. botocore before 1.36 has neither option, and sends
+    no checksum by default: nothing to turn off."""
+    if "request_checksum_calculation" not in Config.OPTION_DEFAULTS:
+        return {}
+    return {"request_checksum_calculation": mode, "response_checksum_validation": mode}
 
 
 def _content_md5_instead(request: Any, **_: Any) -> None:
@@ -138,12 +145,22 @@ def _bucket_acl(client: Any, s3: S3Config) -> str | None:
     try:
         answer = client.get_bucket_ownership_controls(Bucket=s3.bucket)
     except ClientError as exc:
-        if _code(exc) == "OwnershipControlsNotFoundError":
-            return PUBLIC_READ  # a bucket from before ownership controls: ACLs on
+        if _code(exc) == "OwnershipControlsNotFoundError":  # from before ownership controls
+            return None if _public_acls_blocked(client, s3) else PUBLIC_READ
         return _probed_acl(client, s3)  # no such API here, or keys without the permission
     rules = answer.get("OwnershipControls", {}).get("Rules", [])
     enforced = any(rule.get("ObjectOwnership") == "BucketOwnerEnforced" for rule in rules)
-    return None if enforced else PUBLIC_READ
+    return None if enforced or _public_acls_blocked(client, s3) else PUBLIC_READ
+
+
+def _public_acls_blocked(client: Any, s3: S3Config) -> bool:
+    """Block Public Access's BlockPublicAcls refuses every upload that carries public-read (the
+    S3 user guide, "Blocking public access to your Amazon S3 storage")."""
+    try:
+        answer = client.get_public_access_block(Bucket=s3.bucket)
+    except ClientError:
+        return False  # none set, or the keys may not read it: the upload will say
+    return bool(answer.get("PublicAccessBlockConfiguration", {}).get("BlockPublicAcls"))
 
 
 def _probed_acl(client: Any, s3: S3Config) -> str | None:

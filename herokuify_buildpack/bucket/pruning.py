@@ -37,12 +37,17 @@ FORGET_AFTER = timedelta(days=1)  # intents and markers this old are from builds
 STARTED, DONE = ".started", ".done"
 _DELETE_BATCH = 1000  # the most DeleteObjects takes at once
 _POLL_SECONDS = 0.5
+_ATTEMPTS = 5  # listings of the bookkeeping before a batch, while it keeps changing
 
 Listing = dict[str, RemoteObject]
 
 
 class PruneWindowClosed(Exception):
     """A delete that would have been sent after PRUNE_WINDOW."""
+
+
+class _Vanished(Exception):
+    """A record or intent listed a moment ago is gone: another build deleted it since."""
 
 
 @dataclass(frozen=True)
@@ -62,20 +67,33 @@ def rely_on_listing(
     prefix: str,
     keys: Collection[str],
     listing: Listing,
+    listed_within: timedelta,
     relist: Callable[[], Listing],
     on_wait: Callable[[], None],
 ) -> tuple[Listing, str]:
     """What a build of an app that prunes does before it plans from ``listing``: the listing to
     plan from (``listing``, or ``relist()`` once the prunes it missed have ended), and the key
-    of its intent, to delete once its release is recorded."""
-    intent = releases.record_intent(client, bucket, prefix, keys)
+    of its intent, to delete once its release is recorded.
+
+    ``listed_within``: how long before now the listing may have been read. Its ranges are read
+    at once, in any order, so a prune that ended while they were read may show as done in one
+    and not yet in another: only one whose end is older than all of them is reflected."""
+    intent, written = releases.record_intent(client, bucket, prefix, keys)
+    since_written = time.monotonic()
+    listed_after = written - listed_within
     waited = False
     while True:
         markers = list_prefix(client, bucket, prunes_prefix(prefix).rstrip("/"))
-        missed = [key for key in markers if key.endswith(STARTED) and _done(key) not in listing]
+        missed = [
+            key
+            for key in markers
+            if key.endswith(STARTED)
+            and (_done(key) not in listing or listing[_done(key)].last_modified >= listed_after)
+        ]
         if not missed:
             return listing, intent
-        now = datetime.now(timezone.utc)
+        # S3's clock, from its answer to the intent: the build's own may be off.
+        now = written + timedelta(seconds=time.monotonic() - since_written)
         running = [
             key
             for key in missed
@@ -102,7 +120,7 @@ def prune(
     it, nor a build in progress uses, and that are older than ``grace``; with the records and
     intents that are done with. Nothing is deleted until ``keep_releases`` are recorded."""
     history = _History(client, bucket, prefix, listing, release, keep_releases, grace)
-    planned = history.doomed(listing)
+    planned = history.settled_doomed(listing)
     if not planned:
         return PruneResult(0, history.kept_releases(listing))
     began = time.monotonic()
@@ -112,7 +130,7 @@ def prune(
     try:
         with _refusing_deletes_after(client, began + PRUNE_WINDOW):
             for start in range(0, len(planned), _DELETE_BATCH):
-                now_doomed = set(history.doomed(history.reread()))
+                now_doomed = set(history.settled_doomed(history.reread()))
                 batch = [key for key in planned[start : start + _DELETE_BATCH] if key in now_doomed]
                 if batch:
                     client.delete_objects(
@@ -156,6 +174,16 @@ class _History:
         self.latest = assets | list_prefix(self.client, self.bucket, book.rstrip("/"))
         return self.latest
 
+    def settled_doomed(self, view: Listing) -> list[str]:
+        """``doomed(view)``, listed again while a record or intent vanishes as it is read: the
+        record that replaced an intent may be newer than the listing that showed the intent."""
+        for _ in range(_ATTEMPTS):
+            try:
+                return self.doomed(view)
+            except _Vanished:
+                view = self.reread()
+        return []  # the bookkeeping keeps changing under this prune: delete nothing now
+
     def kept_releases(self, view: Listing) -> int:
         return min(len(self._previous(view)) + 1, self.keep_releases)
 
@@ -183,7 +211,13 @@ class _History:
         ]
         doomed += [record for record in retired if view[record].last_modified < young]
         doomed += [key for key in intents if key not in live]
-        doomed += [key for key in markers if now - view[key].last_modified >= FORGET_AFTER]
+        # A .started goes before its .done, so that no build sees a prune begun and not ended.
+        doomed += [
+            key
+            for key in markers
+            if now - view[key].last_modified >= FORGET_AFTER
+            and (key.endswith(STARTED) or key.removesuffix(DONE) + STARTED not in view)
+        ]
         return sorted(doomed)
 
     def end_dead_prunes(self) -> None:
@@ -207,7 +241,12 @@ class _History:
 
     def _keys_of(self, source: str) -> list[str]:
         if source not in self.read_keys:
-            self.read_keys[source] = releases.recorded_keys(self.client, self.bucket, source)
+            try:
+                self.read_keys[source] = releases.recorded_keys(self.client, self.bucket, source)
+            except Exception as exc:
+                if getattr(exc, "response", {}).get("Error", {}).get("Code") == "NoSuchKey":
+                    raise _Vanished from exc
+                raise
         return self.read_keys[source]
 
 

@@ -15,6 +15,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from herokuify_buildpack.bucket.listing import RemoteObject
@@ -67,13 +68,17 @@ def record_release(client: Any, bucket: str, prefix: str, release: Mapping[str, 
     _put_json(client, bucket, key, body)
 
 
-def record_intent(client: Any, bucket: str, prefix: str, keys: Iterable[str]) -> str:
-    """Store the keys a build in progress relies on; the intent's key."""
+def record_intent(
+    client: Any, bucket: str, prefix: str, keys: Iterable[str]
+) -> tuple[str, datetime]:
+    """Store the keys a build in progress relies on; the intent's key, and when S3 stored it,
+    by S3's clock (its answer's Date)."""
     ordered = sorted(keys)
     digest = hashlib.sha256("\n".join(ordered).encode()).hexdigest()[:16]
     key = f"{intents_prefix(prefix)}{stamp()}-{digest}.json"
-    _put_json(client, bucket, key, {"keys": ordered})
-    return key
+    answer = _put_json(client, bucket, key, {"keys": ordered})
+    date = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+    return key, parsedate_to_datetime(date) if date else datetime.now(timezone.utc)
 
 
 def recorded_headers(client: Any, bucket: str, record: str) -> dict[str, str]:
@@ -93,8 +98,8 @@ def stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
 
 
-def _put_json(client: Any, bucket: str, key: str, body: object) -> None:
-    client.put_object(
+def _put_json(client: Any, bucket: str, key: str, body: object) -> Any:
+    return client.put_object(
         Bucket=bucket, Key=key, Body=json.dumps(body).encode(), ContentType="application/json"
     )
 

@@ -19,7 +19,10 @@ def _add_policy(client: Any, bucket: str) -> None:
         if exc.response.get("Error", {}).get("Code") != "NoSuchBucketPolicy":
             raise
         policy = {"Version": "2012-10-17", "Statement": []}
-    policy["Statement"] = _others(policy.get("Statement", []), "Sid")
+    statements = policy.get("Statement", [])
+    # A policy may hold one statement as an object rather than a list.
+    statements = [statements] if isinstance(statements, dict) else statements
+    policy["Statement"] = _others(statements, "Sid")
     policy["Statement"].append(rules.public_read_statement(bucket))
     client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
 
@@ -36,14 +39,21 @@ def _add_cors(client: Any, bucket: str) -> None:
 
 
 def _add_lifecycle(client: Any, bucket: str) -> None:
+    extra: dict[str, Any] = {}
     try:
-        existing = client.get_bucket_lifecycle_configuration(Bucket=bucket).get("Rules", [])
+        answer = client.get_bucket_lifecycle_configuration(Bucket=bucket)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "NoSuchLifecycleConfiguration":
             raise
-        existing = []
+        answer = {}
+    existing = answer.get("Rules", [])
+    # The bucket's own setting for small objects' transitions stays as it is.
+    if "TransitionDefaultMinimumObjectSize" in answer:
+        extra["TransitionDefaultMinimumObjectSize"] = answer["TransitionDefaultMinimumObjectSize"]
     configuration = {"Rules": [*_others(existing, "ID"), rules.lifecycle_rule()]}
-    client.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration=configuration)
+    client.put_bucket_lifecycle_configuration(
+        Bucket=bucket, LifecycleConfiguration=configuration, **extra
+    )
 
 
 def _others(entries: list[dict[str, Any]], id_field: str) -> list[dict[str, Any]]:

@@ -4,8 +4,10 @@ headers to what only needs them, remember."""
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +50,10 @@ def publish_static(
     source: StaticSource,
     cache_dir: Path,
     settings: UploadSettings,
+    build_started: float,
 ) -> PublishResult:
-    """Upload what the bucket's listing shows missing or different."""
+    """Upload what the bucket's listing shows missing or different. ``build_started``: when
+    the build's process began, on the monotonic clock."""
     cache_key = s3.cache_key(STATIC_PREFIX)
     cache = UploadCache.load(cache_dir, cache_key)
     problem = cache.problem or ListingCuts.read(cache_dir, cache_key)[1]
@@ -71,7 +75,9 @@ def publish_static(
     client = _client_when_needed(s3, settings)
     intent = None
     if settings.prune:
-        remote, intent = _rely_on_listing(client, s3, release, remote, settings)
+        # The lister began shortly before this process did; a minute covers its start.
+        listed_within = timedelta(seconds=time.monotonic() - build_started + 60)
+        remote, intent = _rely_on_listing(client, s3, release, remote, listed_within, settings)
     known = KnownHeaders(
         cache,
         newest_is_this_release=releases.is_recorded(STATIC_PREFIX, release, remote),
@@ -147,6 +153,7 @@ def _rely_on_listing(
     s3: S3Config,
     release: dict[str, str],
     remote: dict[str, RemoteObject],
+    listed_within: timedelta,
     settings: UploadSettings,
 ) -> tuple[dict[str, RemoteObject], str]:
     """Announce the keys this build relies on to concurrent prunes, and list again if one may
@@ -163,6 +170,7 @@ def _rely_on_listing(
             STATIC_PREFIX,
             release.keys(),
             remote,
+            listed_within,
             relist,
             on_wait=lambda: output.info("Waiting for another build's prune to end"),
         )

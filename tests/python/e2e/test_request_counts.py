@@ -3,8 +3,8 @@
 The issue's targets for request counts, on the compressor sample app:
 1. a first deploy makes one PUT per file (plus one release record), no HEAD, no DELETE;
 2. a redeploy with nothing changed makes no PUT, HEAD or DELETE, and at most one LIST per
-   1,000 objects (besides the bucket check: GetBucketLocation, GetBucketOwnershipControls and
-   GetBucketCors);
+   1,000 objects (besides the bucket check: GetBucketLocation, GetBucketOwnershipControls,
+   GetPublicAccessBlock and GetBucketCors);
 3. a redeploy with k files changed makes exactly the PUTs those changes need.
 Hashed names (HEROKUIFY_HASHED_NAMES=1) must meet the same targets. Timing belongs to bench/.
 """
@@ -40,8 +40,9 @@ STANDALONE = {
 
 
 def kind_of(method: str, target: str) -> str:
-    """The S3 operation kind; the bucket check's GetBucketLocation, GetBucketOwnershipControls
-    and GetBucketCors are LOCATION, OWNERSHIP and CORS, not listings."""
+    """The S3 operation kind; the bucket check's GetBucketLocation, GetBucketOwnershipControls,
+    GetBucketCors and GetPublicAccessBlock are LOCATION, OWNERSHIP, CORS and BLOCK, not
+    listings."""
     if method != "GET":
         return method
     parts = urllib.parse.urlsplit(target)
@@ -50,9 +51,8 @@ def kind_of(method: str, target: str) -> str:
     params = {name for name, _ in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)}
     if params <= LISTING_PARAMS:
         return "LIST"
-    return {"location": "LOCATION", "ownershipControls": "OWNERSHIP", "cors": "CORS"}.get(
-        ",".join(params), "GET"
-    )
+    check = {"location": "LOCATION", "ownershipControls": "OWNERSHIP", "cors": "CORS"}
+    return (check | {"publicAccessBlock": "BLOCK"}).get(",".join(params), "GET")
 
 
 class Recorder:
@@ -138,6 +138,7 @@ def check_deploy(result, counts, before, objects_before, s3_client, bucket):
     assert counts["LOCATION"] == 1, counts  # the bucket check before any Django work
     assert counts["OWNERSHIP"] == 1, counts  # and whether the bucket takes ACLs
     assert counts["CORS"] == 1, counts  # and whether other origins may load its fonts
+    assert counts["BLOCK"] == 1, counts  # and whether Block Public Access refuses public ACLs
     assert 1 <= counts["LIST"] <= max(1, math.ceil(objects_before / 1000)), counts
     # The build's own summary agrees with what reached the bucket.
     done = DONE.search(result.outputs["compile"])
