@@ -163,3 +163,19 @@ def test_doctor_against_each_store_profile(config_vars, s3_server, bucket, store
         assert found[check] == "ok", out
     for check, mark in PROFILE_MARKS[store].items():
         assert found[check] == mark, out
+
+
+def test_doctor_runs_from_the_slug_as_on_a_dyno(build, config_vars):
+    """`heroku run python -m herokuify_buildpack doctor`: the slug's own Python, with the
+    package the build installed and the app's boto3, and the config vars in its environment."""
+    built = build("minimal", config_vars)
+    assert built.ok, built.output
+    python = built.build_dir / ".heroku" / "python" / "bin" / "python"
+    env = {"PATH": os.environ["PATH"], "HOME": str(built.build_dir), **config_vars}
+    done = subprocess.run(
+        [str(python), "-m", "herokuify_buildpack", "doctor"],
+        env=env, capture_output=True, text=True, timeout=120, check=False, cwd=built.build_dir,
+    )  # fmt: skip
+    assert "ok   credentials and bucket" in done.stdout, done.stdout + done.stderr
+    assert "ok   static files public" in done.stdout
+    assert config_vars["AWS_SECRET_ACCESS_KEY"] not in done.stdout + done.stderr
