@@ -190,6 +190,10 @@ def _operation(method: str, key: str, query: dict[str, list[str]], copies: bool)
         return "GetBucketLocation"
     if "ownershipControls" in query:
         return "GetBucketOwnershipControls"
+    if "publicAccessBlock" in query:
+        return "GetPublicAccessBlock"
+    if "cors" in query:
+        return "GetBucketCors"
     if "uploads" in query:
         return "ListMultipartUploads"
     return "ListObjectsV2" if query.get("list-type") == ["2"] else "ListObjects"
