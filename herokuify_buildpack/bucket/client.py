@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -99,33 +100,47 @@ def parse_iso_timestamp(value: str) -> datetime:
 
 def check_bucket(client: Any, s3: S3Config) -> BucketFacts:
     """Fail fast, before any Django work, on a missing bucket, a dead endpoint or a wrong region;
-    and find out whether the bucket takes ACLs, unless HEROKUIFY_STATIC_ACL says.
+    and find out whether the bucket takes ACLs (unless HEROKUIFY_STATIC_ACL says) and lets other
+    origins load its fonts. The questions go out at once: one round trip in all.
 
     GetBucketLocation is the one call that answers the same from every region.
     """
+    with ThreadPoolExecutor(4, thread_name_prefix="herokuify-check") as pool:
+        location = pool.submit(_location, client, s3)
+        asked_acl = s3.static_acl is None
+        ownership = pool.submit(_ownership, client, s3) if asked_acl else None
+        blocked = pool.submit(_public_acls_blocked, client, s3) if asked_acl else None
+        fonts = pool.submit(_fonts_allowed, client, s3)
+        # S3 answers None for us-east-1 and "EU" for the oldest eu-west-1 buckets. Other stores
+        # answer names of their own, such as R2's "auto" or GCS's "US": only a name shaped like
+        # an AWS region can be wrong.
+        answer = location.result()
+        region = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(answer, answer)
+        if _AWS_REGION.fullmatch(region) and region != s3.region:
+            raise errors.WRONG_REGION(bucket=s3.bucket, actual=region, configured=s3.region)
+        if ownership is None or blocked is None:
+            acl = s3.static_acl or None
+        else:
+            try:
+                owned = ownership.result()
+                acl = _probed_acl(client, s3) if owned is None else owned or None
+                acl = None if blocked.result() else acl
+            except (ClientError, BotoCoreError) as exc:
+                raise explain(exc, s3, "checking whether the bucket takes ACLs") from exc
+        return BucketFacts(static_acl=acl, fonts_allowed=fonts.result())
+
+
+def _location(client: Any, s3: S3Config) -> str | None:
     try:
-        location = client.get_bucket_location(Bucket=s3.bucket).get("LocationConstraint")
+        answer: dict[str, str | None] = client.get_bucket_location(Bucket=s3.bucket)
     except ClientError as exc:
         # Keys may lack s3:GetBucketLocation, and some stores lack the call.
         if _code(exc) not in ("AccessDenied", "NotImplemented"):
             raise explain(exc, s3, "checking the bucket") from exc
-        location = s3.region
+        return s3.region
     except BotoCoreError as exc:
         raise explain(exc, s3, "checking the bucket") from exc
-    # S3 answers None for us-east-1 and "EU" for the oldest eu-west-1 buckets. Other stores
-    # answer names of their own, such as R2's "auto" or GCS's "US": only a name shaped like an
-    # AWS region can be wrong.
-    region = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(location, location)
-    if _AWS_REGION.fullmatch(region) and region != s3.region:
-        raise errors.WRONG_REGION(bucket=s3.bucket, actual=region, configured=s3.region)
-    if s3.static_acl is not None:
-        acl = s3.static_acl or None
-    else:
-        try:
-            acl = _bucket_acl(client, s3)
-        except (ClientError, BotoCoreError) as exc:
-            raise explain(exc, s3, "checking whether the bucket takes ACLs") from exc
-    return BucketFacts(static_acl=acl, fonts_allowed=_fonts_allowed(client, s3))
+    return answer.get("LocationConstraint")
 
 
 def _fonts_allowed(client: Any, s3: S3Config) -> bool:
@@ -139,18 +154,18 @@ def _fonts_allowed(client: Any, s3: S3Config) -> bool:
     return cors_allows_fonts(cors)
 
 
-def _bucket_acl(client: Any, s3: S3Config) -> str | None:
-    """public-read where the bucket takes ACLs, None where it refuses them. Buckets made on AWS
-    since April 2023 refuse them (Object Ownership "Bucket owner enforced")."""
+def _ownership(client: Any, s3: S3Config) -> str | None:
+    """What Object Ownership says: public-read where objects may carry ACLs, "" where they may
+    not (buckets made on AWS since April 2023: "Bucket owner enforced"), None where the store
+    has no such call or the keys may not make it."""
     try:
         answer = client.get_bucket_ownership_controls(Bucket=s3.bucket)
     except ClientError as exc:
-        if _code(exc) == "OwnershipControlsNotFoundError":  # from before ownership controls
-            return None if _public_acls_blocked(client, s3) else PUBLIC_READ
-        return _probed_acl(client, s3)  # no such API here, or keys without the permission
+        # A bucket from before ownership controls takes ACLs.
+        return PUBLIC_READ if _code(exc) == "OwnershipControlsNotFoundError" else None
     rules = answer.get("OwnershipControls", {}).get("Rules", [])
     enforced = any(rule.get("ObjectOwnership") == "BucketOwnerEnforced" for rule in rules)
-    return None if enforced or _public_acls_blocked(client, s3) else PUBLIC_READ
+    return "" if enforced else PUBLIC_READ
 
 
 def _public_acls_blocked(client: Any, s3: S3Config) -> bool:
