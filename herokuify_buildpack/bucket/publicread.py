@@ -21,6 +21,20 @@ from herokuify_buildpack.bucket.rules import public_read_statement
 from herokuify_buildpack.config import STATIC_PREFIX, S3Config
 
 _TIMEOUT = 10  # seconds; a store this slow to serve one byte has a problem of its own
+READABLE = (200, 206)
+
+
+def anonymous_status(url: str) -> int | str:
+    """The HTTP status an anonymous GET of ``url``'s first byte gets, or the name of the
+    failure. One byte is enough to know; a HEAD would do too, but some CDNs treat HEAD apart."""
+    request = urllib.request.Request(url, headers={"Range": "bytes=0-0"})
+    try:
+        with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:  # an http(s) URL
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError as exc:
+        return type(exc).__name__
 
 
 def public_read_policy(bucket: str) -> str:
@@ -64,15 +78,8 @@ class PublicReadCheck:
         return str(errors.PUBLIC_READS_DENIED(**fields))
 
     def _ask(self) -> None:
-        # One byte is enough to know; a HEAD would do too, but some CDNs treat HEAD apart.
-        request = urllib.request.Request(self._url, headers={"Range": "bytes=0-0"})
-        try:
-            with urllib.request.urlopen(request, timeout=_TIMEOUT):  # an http(s) URL: public_url
-                self._answer = None
-        except urllib.error.HTTPError as exc:
-            self._answer = exc.code
-        except OSError as exc:
-            self._answer = type(exc).__name__
+        status = anonymous_status(self._url)
+        self._answer = None if status in READABLE else status
 
     def _public_access_blocked(self) -> bool:
         """Whether the bucket's own Block Public Access vetoes public policies. The account's

@@ -7,9 +7,7 @@ The checks write two small probe objects, one under static/ and one under media/
 from __future__ import annotations
 
 import json
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from herokuify_buildpack.bucket import rules
 from herokuify_buildpack.bucket.client import check_bucket, explain, make_client
-from herokuify_buildpack.bucket.publicread import public_read_policy
+from herokuify_buildpack.bucket.publicread import READABLE, anonymous_status, public_read_policy
 from herokuify_buildpack.config import MEDIA_PREFIX, STATIC_PREFIX, S3Config, public_host
 from herokuify_buildpack.errors import HerokuifyError
 
@@ -82,7 +80,7 @@ def _static_public(s3: S3Config, name: str) -> Finding:
     url = s3.public_url(STATIC_PREFIX) + urllib.parse.quote(name)
     check = "static files public" + (f" through {s3.custom_domain}" if s3.custom_domain else "")
     status = anonymous_status(url)
-    if status in (200, 206):
+    if status in READABLE:
         return Finding(check, True, f"anonymous readers get {url}")
     fix = (
         f"aws s3api put-bucket-policy --bucket {s3.bucket} "
@@ -101,9 +99,9 @@ def _media_private(client: Any, s3: S3Config, key: str) -> Finding:
         "get_object", Params={"Bucket": s3.bucket, "Key": key}, ExpiresIn=300
     )
     signed = anonymous_status(signed_url)
-    if anonymous in (401, 403) and signed in (200, 206):
+    if anonymous in (401, 403) and signed in READABLE:
         return Finding("media private", True, "anonymous readers are refused; signed URLs work")
-    if signed not in (200, 206):
+    if signed not in READABLE:
         return Finding("media private", False, f"a signed URL gets {signed}")
     return Finding(
         "media private",
@@ -170,15 +168,3 @@ def _has_fonts(client: Any, s3: S3Config) -> bool:
         for page in pages
         for item in page.get("Contents", [])
     )
-
-
-def anonymous_status(url: str) -> int | str:
-    """The status an anonymous GET of ``url`` gets, or the name of the failure."""
-    request = urllib.request.Request(url, headers={"Range": "bytes=0-0"})
-    try:
-        with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:  # an http(s) URL
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except OSError as exc:
-        return type(exc).__name__
