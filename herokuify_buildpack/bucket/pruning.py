@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -146,26 +146,22 @@ def prune(
     return PruneResult(deleted, keep_releases)
 
 
+@dataclass
 class _History:
     """The release records and intents, as listed; their keys are read once each."""
 
-    def __init__(
-        self,
-        client: Any,
-        bucket: str,
-        prefix: str,
-        listing: Listing,
-        release: Mapping[str, str],
-        keep_releases: int,
-        grace: timedelta,
-    ) -> None:
-        self.client, self.bucket, self.prefix = client, bucket, prefix
-        self.listing = listing  # what the build listed first: the assets it may delete
-        self.release = release
-        self.keep_releases = keep_releases
-        self.grace = grace
-        self.read_keys: dict[str, list[str]] = {}
-        self.latest = listing
+    client: Any
+    bucket: str
+    prefix: str
+    listing: Listing  # what the build listed first: the assets it may delete
+    release: Mapping[str, str]
+    keep_releases: int
+    grace: timedelta
+    read_keys: dict[str, list[str]] = field(default_factory=dict)
+    latest: Listing = field(init=False)  # the view of the last reread
+
+    def __post_init__(self) -> None:
+        self.latest = self.listing
 
     def reread(self) -> Listing:
         """The assets as first listed, with the bookkeeping as it is now."""
