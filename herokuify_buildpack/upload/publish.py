@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -78,9 +79,12 @@ def publish_static(
         # The lister began shortly before this process did; a minute covers its start.
         listed_within = timedelta(seconds=time.monotonic() - build_started + 60)
         remote, intent = _rely_on_listing(client, s3, release, remote, listed_within, settings)
+    # Whether the newest release record is this build's: then its headers need no reading,
+    # and no record needs writing.
+    recorded = releases.is_recorded(STATIC_PREFIX, release, remote)
     known = KnownHeaders(
         cache,
-        newest_is_this_release=releases.is_recorded(STATIC_PREFIX, release, remote),
+        newest_is_this_release=recorded,
         read_newest_record=lambda: _newest_record(client, s3, remote),
     )
     plan = plan_uploads(files, remote, known)
@@ -107,7 +111,7 @@ def publish_static(
     sent = plan.uploads + plan.stale_headers
     if sent and not plan.unchanged:
         public_read.start(sent[0].name)
-    _finish_release(client, s3, release, remote, settings, intent)
+    _finish_release(client, s3, release, recorded, remote, settings, intent)
     # What the bucket now holds, near enough: pruned objects only make a range a little short.
     cuts = ListingCuts.of(remote.keys() | release.keys())
     _save(lambda: cuts.save(cache_dir, cache_key), unwritten)
@@ -133,6 +137,18 @@ def _save(write: Callable[[], None], failed: list[str]) -> None:
                 "the next build is slower"
             )
         failed.append(str(exc))
+
+
+@contextmanager
+def _explaining(s3: S3Config, doing: str) -> Iterator[None]:
+    """S3's refusals inside become catalogued errors, saying what the build was ``doing``."""
+    try:
+        yield
+    except Exception as exc:
+        # Imported only here: botocore is slow to import, and a redeploy may never need it.
+        from herokuify_buildpack.bucket.client import explain
+
+        raise explain(exc, s3, doing) from exc
 
 
 def _client_when_needed(s3: S3Config, settings: UploadSettings) -> Callable[[], Any]:
@@ -163,7 +179,7 @@ def _rely_on_listing(
         cuts = ListingCuts.of(remote.keys())
         return list_prefix(client(), s3.bucket, STATIC_PREFIX, cuts, settings.concurrency)
 
-    try:
+    with _explaining(s3, "announcing this release to concurrent prunes"):
         return pruning.rely_on_listing(
             client(),
             s3.bucket,
@@ -174,10 +190,6 @@ def _rely_on_listing(
             relist,
             on_wait=lambda: output.info("Waiting for another build's prune to end"),
         )
-    except Exception as exc:
-        from herokuify_buildpack.bucket.client import explain
-
-        raise explain(exc, s3, "announcing this release to concurrent prunes") from exc
 
 
 def _newest_record(
@@ -187,12 +199,8 @@ def _newest_record(
     newest = releases.newest_record(STATIC_PREFIX, remote)
     if newest is None:
         return {}
-    try:
+    with _explaining(s3, "reading the newest release record"):
         return releases.recorded_headers(client(), s3.bucket, newest)
-    except Exception as exc:
-        from herokuify_buildpack.bucket.client import explain
-
-        raise explain(exc, s3, "reading the newest release record") from exc
 
 
 def _upload(
@@ -253,13 +261,15 @@ def _finish_release(
     client: Callable[[], Any],
     s3: S3Config,
     release: dict[str, str],
+    recorded: bool,
     remote: dict[str, RemoteObject],
     settings: UploadSettings,
     intent: str | None,
 ) -> None:
-    """Record this release's keys and headers, then prune old assets if the app opted in."""
-    try:
-        if not releases.is_recorded(STATIC_PREFIX, release, remote):
+    """Record this release's keys and headers, unless the newest record is already theirs, then
+    prune old assets if the app opted in."""
+    with _explaining(s3, "recording the release"):
+        if not recorded:
             releases.record_release(client(), s3.bucket, STATIC_PREFIX, release)
             output.info("Recorded this release's files, for pruning later")
         if intent is None:
@@ -268,10 +278,6 @@ def _finish_release(
         pruned = pruning.prune(client(), s3.bucket, STATIC_PREFIX, remote, release, keep)
         # The release record now keeps these keys, for as long as it is among the last kept.
         client().delete_object(Bucket=s3.bucket, Key=intent)
-    except Exception as exc:
-        from herokuify_buildpack.bucket.client import explain
-
-        raise explain(exc, s3, "recording the release") from exc
     if pruned.kept_releases < keep:
         output.info(f"Pruning waits for {keep} recorded releases; {pruned.kept_releases} so far")
         return
