@@ -51,13 +51,15 @@ def compile_app(
     config = Config.from_env(env)
     app = locate_app(paths.build_dir, paths.manage_py, config.settings_module)
     output.info(
-        f"Django app in {_shown(app.root, paths.build_dir)}, settings {app.settings_module}"
+        f"Django app in {_shown(app.root, paths.build_dir)}, settings {app.settings_module} "
+        f"(named in {app.settings_source})"
     )
 
-    settings_module = _prepare_settings_module(app, config, platform)
+    settings_module = _prepare_settings_module(app, config)
     _export_for_django(env)
     setup_django(app, settings_module)
     _check_storage_applied(config.s3, settings_module)
+    _launch_with(app, settings_module, platform)
     answers.bucket_check_so_far()
 
     output.step("Collecting static files locally")
@@ -72,22 +74,28 @@ def compile_app(
     output.step(_summary(result, config.s3, time.monotonic() - started))
 
 
-def _prepare_settings_module(app: DjangoApp, config: Config, platform: Platform) -> str:
+def _prepare_settings_module(app: DjangoApp, config: Config) -> str:
     if config.keep_settings_module:
-        platform.launch_with(None)
         output.info(
             f"HEROKUIFY_KEEP_SETTINGS_MODULE=1: using {app.settings_module} as it is; "
             "it must call apply_storage_settings (see the README)"
         )
         return app.settings_module
-    module = write_settings_module(app)
+    return write_settings_module(app)
+
+
+def _launch_with(app: DjangoApp, settings_module: str, platform: Platform) -> None:
+    """Said once the settings have loaded: before that, the build cannot claim they work."""
+    if settings_module == app.settings_module:
+        platform.launch_with(None)
+        return
     output.info(
-        f"Wrote {_shown(app.root / f'{module}.py', app.build_dir)} over {app.settings_module}"
+        f"Wrote {_shown(app.root / f'{settings_module}.py', app.build_dir)} "
+        f"over {app.settings_module}"
     )
-    said = platform.launch_with(module)
+    said = platform.launch_with(settings_module)
     if said:
         output.info(said)
-    return module
 
 
 def _export_for_django(env: Mapping[str, str]) -> None:

@@ -74,15 +74,15 @@ SETTINGS_MODULE_NOT_IN_MANAGE_PY = Entry(
     "set it with heroku config:set DJANGO_SETTINGS_MODULE=mysite.settings",
 )
 SETTINGS_MODULE_MISSING = Entry(
-    "settings module {module} (from DJANGO_SETTINGS_MODULE or manage.py) is not in the app:",
-    "check its spelling",
+    "settings module {module} (named in {source}) is not in the app: there is no {expected}.",
+    "Correct the name in {source}.",
 )
 SETTINGS_MODULE_OUTSIDE_APP = Entry(
     "settings module {module} is not part of the app: it imports from {origin}.",
     "Point DJANGO_SETTINGS_MODULE at the app's own settings.",
 )
 SETTINGS_FAILED_TO_LOAD = Entry(
-    "the settings module {module} failed to load: {failure}: {exc}{where}"
+    "the settings module {module} (named in {source}) failed to load: {failure}: {exc}{where}"
 )
 STORAGE_SETTINGS_NOT_APPLIED = Entry(
     "{module} does not apply herokuify's storage settings (STATIC_URL is {static_url}).",

@@ -23,6 +23,7 @@ class DjangoApp:
     build_dir: Path
     root: Path  # the folder that holds manage.py, and so the project's import root
     settings_module: str
+    settings_source: str  # where the name came from, for messages that blame it
 
 
 def locate_app(build_dir: Path, manage_py: str, settings_from_config: str | None) -> DjangoApp:
@@ -30,12 +31,15 @@ def locate_app(build_dir: Path, manage_py: str, settings_from_config: str | None
     if not manage_py:
         raise errors.NO_MANAGE_PY()
     manage_path = build_dir / manage_py
-    module = settings_from_config or _module_from_manage_py(manage_path)
+    if settings_from_config:
+        module, source = settings_from_config, "the DJANGO_SETTINGS_MODULE config var"
+    else:
+        module, source = _module_from_manage_py(manage_path), manage_py
     if not _DOTTED_PATH.match(module):
         raise errors.SETTINGS_MODULE_NOT_DOTTED(module=module)
     if module == GENERATED_MODULE:
         raise errors.SETTINGS_MODULE_IS_GENERATED(generated=GENERATED_MODULE)
-    app = DjangoApp(build_dir=build_dir, root=manage_path.parent, settings_module=module)
+    app = DjangoApp(build_dir, manage_path.parent, module, source)
     _check_inside_app(app)
     return app
 
@@ -54,15 +58,26 @@ def _is_app_code(path: Path, build: Path) -> bool:
 
 
 def _check_inside_app(app: DjangoApp) -> None:
-    """The settings must come from the app's code, not from an installed package."""
+    """The settings must come from the app's code, not from an installed package, and must
+    exist: a misspelt name is caught here, before anything is written or imported."""
     sys.path.insert(0, str(app.root))
-    top_level = app.settings_module.split(".")[0]
+    top_level, *inner = app.settings_module.split(".")
+    expected = "/".join([top_level, *inner]) + ".py"
+    # find_spec of the top level only: it runs no code of the app, unlike a dotted name's.
     spec = importlib.util.find_spec(top_level)
     origins = [spec.origin] if spec and spec.origin else []
     if spec and spec.submodule_search_locations:
         origins = list(spec.submodule_search_locations)
+    if not origins or (inner and not any(_has_module(Path(o), inner) for o in origins)):
+        raise errors.SETTINGS_MODULE_MISSING(
+            module=app.settings_module, source=app.settings_source, expected=expected
+        )
     build = app.build_dir.resolve()
-    if not origins:
-        raise errors.SETTINGS_MODULE_MISSING(module=app.settings_module)
     if not any(_is_app_code(Path(origin).resolve(), build) for origin in origins):
         raise errors.SETTINGS_MODULE_OUTSIDE_APP(module=app.settings_module, origin=origins[0])
+
+
+def _has_module(package_dir: Path, inner: list[str]) -> bool:
+    """Whether package_dir holds the module inner[0].inner[1]..., as a file or a package."""
+    path = package_dir.joinpath(*inner)
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()

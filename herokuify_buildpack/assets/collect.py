@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from herokuify_buildpack import errors, output
-from herokuify_buildpack.assets.app import DjangoApp
+from herokuify_buildpack.assets.app import GENERATED_MODULE, DjangoApp
 from herokuify_buildpack.assets.links import BackgroundLinks
 from herokuify_buildpack.assets.prehash import SourceEtags
 from herokuify_buildpack.assets.sources import check_sources
@@ -35,6 +35,7 @@ def setup_django(app: DjangoApp, settings_module: str) -> None:
     except Exception as exc:
         raise errors.SETTINGS_FAILED_TO_LOAD(
             module=app.settings_module,
+            source=app.settings_source,
             failure=type(exc).__name__,
             exc=exc,
             where=_where(exc, app.root),
@@ -139,9 +140,11 @@ def _compress(verbosity: int) -> None:
 
 
 def _where(exc: BaseException, app_root: Path) -> str:
-    """The innermost line of the app's own code in the traceback: where to look first."""
+    """The innermost line of the app's own code in the traceback: where to look first. The
+    generated module is not the app's: its one import line would hide the real culprit."""
+    generated = app_root / f"{GENERATED_MODULE}.py"
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         path = Path(frame.filename)
-        if path.is_relative_to(app_root):
+        if path.is_relative_to(app_root) and path != generated:
             return f" ({path.relative_to(app_root)}, line {frame.lineno})"
     return ""

@@ -162,6 +162,30 @@ def test_broken_settings_names_the_module_and_the_line(build, planted, secret, s
     assert f"(broken_site/settings.py, line {lineno})" in line
 
 
+@pytest.mark.parametrize("named_in", ["manage.py", "config var"])
+def test_misspelt_settings_module_blames_where_it_is_named(
+    build, planted, secret, s3_client, bucket, tmp_path, named_in
+):
+    """A typo is caught before anything is written, and the line says which file or config var
+    holds it, not the generated module's import line."""
+    app = tmp_path / "minimal"
+    shutil.copytree(FIXTURES / "minimal", app)
+    typo = "minimal_site.setings"
+    overrides = {**planted, **QUIET_PYTHON}
+    if named_in == "manage.py":
+        manage = app / "manage.py"
+        manage.write_text(manage.read_text().replace("minimal_site.settings", typo))
+        source = "(named in manage.py)"
+    else:
+        overrides["DJANGO_SETTINGS_MODULE"] = typo
+        source = "(named in the DJANGO_SETTINGS_MODULE config var)"
+    result = build(app, overrides)
+    line = assert_fails_cleanly(result, secret, s3_client, bucket, typo, source)
+    assert "there is no minimal_site/setings.py" in line
+    assert "herokuify_settings" not in result.outputs["compile"]
+    assert not (result.build_dir / "herokuify_settings.py").exists()
+
+
 def test_broken_settings_fail_in_heroku_python_first(build, planted, secret, s3_client, bucket):
     """Without DISABLE_COLLECTSTATIC, heroku/python's own collectstatic fails before herokuify
     runs at all (that is heroku/python's behaviour, traceback included)."""
