@@ -33,7 +33,7 @@ setup() {
 	run_clean "${REPO_DIR}/bin/detect" "${BUILD_DIR}"
 	[ "${status}" -eq 1 ]
 	[ "${#lines[@]}" -eq 1 ]
-	[[ "${output}" == *"no manage.py"* ]]
+	[[ "${output}" == " !     herokuify: no manage.py"* ]]
 }
 
 @test "rejects an app that is not Django, with a one-line reason" {
@@ -41,7 +41,7 @@ setup() {
 	run_clean "${REPO_DIR}/bin/detect" "${BUILD_DIR}"
 	[ "${status}" -eq 1 ]
 	[ "${#lines[@]}" -eq 1 ]
-	[[ "${output}" == *"not a Django app"* ]]
+	[[ "${output}" == " !     herokuify: no manage.py"*"not a Django app" ]]
 }
 
 @test "ignores a manage.py inside installed packages under .heroku" {

@@ -113,6 +113,7 @@ def test_not_django_fails_detect_with_one_line(build, planted, secret, s3_client
     assert result.returncodes == {"heroku/python": 0, "detect": 1}
     said = [line for line in result.outputs["detect"].splitlines() if "herokuify:" in line]
     assert len(said) == 1, result.output
+    assert said[0].startswith(ERROR_PREFIX), said[0]  # Heroku's form for an error
     assert "no manage.py" in said[0] and "not a Django app" in said[0]
     assert "Traceback" not in result.output
     assert_no_secret(result, secret)
