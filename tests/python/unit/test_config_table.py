@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[3]
 def readme_config_vars() -> dict[str, str]:
     """Each name in the README's config-var table, and when it is read ("read at")."""
     readme = (REPO / "README.md").read_text()
-    section = readme.split("### Config vars", 1)[1].split("\n\n", 2)[1]
+    section = readme.split("## Config vars\n\n", 1)[1].split("\n\n", 1)[0]
     rows = [line.split("|") for line in section.splitlines() if line.startswith("| `")]
     return {
         name: row[3].strip()
