@@ -7,9 +7,6 @@ server on loopback, with each supported Django series.
 from __future__ import annotations
 
 import itertools
-import shutil
-import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -17,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from herokuify_dev.localbuild import BuildResult, build_app
+from herokuify_dev.pythons import python_for
 from herokuify_dev.s3server import (
     FAKE_ACCESS_KEY_ID,
     FAKE_SECRET_ACCESS_KEY,
@@ -36,23 +34,6 @@ DJANGO_SERIES = {
     "5.2": ("Django>=5.2,<5.3", "3.11"),
     "6": ("Django>=6.0,<7", "3.12"),
 }
-
-
-def python_for(version: str) -> Path:
-    """A Python of this minor version: the running one, pyenv's, or one on PATH. Never skips."""
-    if f"{sys.version_info[0]}.{sys.version_info[1]}" == version:
-        return Path(sys.executable)
-    candidates = [shutil.which(f"python{version}")]
-    if shutil.which("pyenv"):
-        prefix = subprocess.run(
-            ["pyenv", "prefix", version], capture_output=True, text=True, check=False
-        )
-        if prefix.returncode == 0:
-            candidates.insert(0, f"{prefix.stdout.strip()}/bin/python{version}")
-    for candidate in candidates:
-        if candidate and Path(candidate).exists():
-            return Path(candidate)
-    pytest.fail(f"Python {version} is needed for these tests; install it (pyenv install {version})")
 
 
 @pytest.fixture(scope="session")
