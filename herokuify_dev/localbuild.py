@@ -2,6 +2,9 @@
 the Heroku platform does, after a stand-in for heroku/python.
 
     python -m herokuify_dev.localbuild APP_DIR [--python PATH] [--django SPEC] [--env NAME=VALUE]
+
+With no bucket in the shell or in --env, it starts a local S3 server whose bucket, like the
+build's CACHE_DIR, is kept for the app's next run (see localstate.py): a second run is a redeploy.
 """
 
 from __future__ import annotations
@@ -20,7 +23,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from herokuify_buildpack import config as buildpack_config
+from herokuify_buildpack.bucket import pruning, releases
 from herokuify_dev.envdir import write_env_dir
+from herokuify_dev.localstate import (
+    DEFAULT_STATE_ROOT,
+    AppState,
+    StateBusy,
+    restore_bucket,
+    save_bucket,
+)
+from herokuify_dev.pythons import PythonNotFound, python_for, requested_python
 from herokuify_dev.s3server import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, running_s3_server
 from herokuify_dev.standin import StandIn
 from herokuify_dev.transcript import Transcript, run
@@ -134,28 +147,50 @@ def direct_compile(
 
 
 def _bucket_config(env_args: Mapping[str, str], caller_env: Mapping[str, str]) -> dict[str, str]:
-    """S3 config vars from the caller's environment, when it names a bucket and --env does not."""
+    """S3 config vars from the caller's environment, when it names a bucket and --env does not:
+    only the names the buildpack reads, so that the shell's own AWS_CA_BUNDLE or AWS_PROFILE,
+    which a dyno would not have, stay out of the build."""
     if any(env_args.get(name) for name in BUCKET_VARS):
         return {}
     if not any(caller_env.get(name) for name in BUCKET_VARS):
         return {}
     return {
-        name: value
-        for name, value in caller_env.items()
-        if name.startswith(("AWS_", "BUCKETEER_")) and name not in env_args
+        name: caller_env[name]
+        for name in buildpack_config.all_names()
+        if name.startswith(("AWS_", "BUCKETEER_")) and name in caller_env and name not in env_args
     }
 
 
+def _uses_local_bucket(env_args: Mapping[str, str], caller_env: Mapping[str, str]) -> bool:
+    no_bucket_given = not any(env_args.get(name) for name in BUCKET_VARS)
+    return no_bucket_given and not _bucket_config(env_args, caller_env)
+
+
+def _unpassed_switches(env_args: Mapping[str, str], caller_env: Mapping[str, str]) -> list[str]:
+    """The buildpack's HEROKUIFY_* switches set in the shell: a build, on the platform as here,
+    sees only its config vars."""
+    return sorted(
+        name for name in caller_env if name.startswith("HEROKUIFY_") and name not in env_args
+    )
+
+
 @contextlib.contextmanager
-def _s3_for_build(env_args: Mapping[str, str]) -> Iterator[dict[str, str]]:
-    """The S3 config vars for the build, starting a local moto server when none are given."""
-    passed = _bucket_config(env_args, os.environ)
-    if passed or any(env_args.get(name) for name in BUCKET_VARS):
-        yield passed
+def _s3_for_build(env_args: Mapping[str, str], state: AppState | None) -> Iterator[dict[str, str]]:
+    """The S3 config vars for the build, starting a local moto server when none are given; its
+    bucket starts with what ``state`` kept of the last run, and is kept for the next."""
+    if state is None:
+        yield _bucket_config(env_args, os.environ)
         return
     with running_s3_server() as server:
         server.create_bucket(LOCAL_BUCKET)
-        print(f"-----> Local S3 (moto) at {server.endpoint_url}, bucket {LOCAL_BUCKET}")
+        client = server.client()
+        kept = restore_bucket(client, LOCAL_BUCKET, state.bucket_dir)
+        shown = (
+            f"{kept} objects kept from the last run (--fresh empties it)"
+            if kept
+            else "empty, as on a first push"
+        )
+        print(f"-----> Local S3 (moto) at {server.endpoint_url}, bucket {LOCAL_BUCKET}: {shown}")
         yield {
             "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID,
             "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_ACCESS_KEY,
@@ -163,19 +198,46 @@ def _s3_for_build(env_args: Mapping[str, str]) -> Iterator[dict[str, str]]:
             "AWS_S3_REGION_NAME": "us-east-1",
             "AWS_S3_ENDPOINT_URL": server.endpoint_url,
         }
-        _print_bucket_summary(server.client())
+        _print_bucket_summary(client)
+        save_bucket(client, LOCAL_BUCKET, state.bucket_dir)
+        print(f"       kept for the next run in {state.folder} (--fresh empties it)")
 
 
 def _print_bucket_summary(client: Any) -> None:
     """What the build left in the local bucket, by top-level prefix (the server ends after)."""
-    counts: dict[str, int] = {}
+    keys: dict[str, list[str]] = {}
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=LOCAL_BUCKET):
         for obj in page.get("Contents", []):
-            top = obj["Key"].split("/", 1)[0] + "/" if "/" in obj["Key"] else obj["Key"]
-            counts[top] = counts.get(top, 0) + 1
+            top = obj["Key"].split("/", 1)[0] if "/" in obj["Key"] else ""
+            keys.setdefault(top, []).append(obj["Key"])
     print(f"-----> s3://{LOCAL_BUCKET}/ now holds:")
-    for prefix, count in sorted(counts.items()) or [("(nothing)", 0)]:
-        print(f"       {prefix} {count} object(s)")
+    for top, held in sorted(keys.items()) or [("(nothing)", [])]:
+        shown = f"{top}/" if top else "(top level)"
+        print(f"       {shown} {len(held)} object(s){_kinds(top, held)}")
+
+
+def _kinds(top: str, keys: list[str]) -> str:
+    """``keys`` told apart, when the build's bookkeeping is among them (see releases.py): the
+    build's "Done: N files uploaded" counts files only."""
+    if not top or not any(key.startswith(releases.bookkeeping_prefix(top)) for key in keys):
+        return ""
+    kinds = {
+        "release record": releases.records_prefix(top),
+        "build intent": releases.intents_prefix(top),
+        "prune marker": pruning.prunes_prefix(top),
+    }
+    counts = {kind: sum(key.startswith(start) for key in keys) for kind, start in kinds.items()}
+    book = releases.bookkeeping_prefix(top)
+    files = sum(not key.startswith(book) for key in keys)
+    other = len(keys) - files - sum(counts.values())  # bookkeeping of a later version
+    parts = [_count(files, "file")]
+    parts += [_count(count, kind) for kind, count in counts.items() if count]
+    parts += [_count(other, "other bookkeeping object")] if other else []
+    return ": " + ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _shown(name: str, value: str) -> str:
@@ -213,11 +275,36 @@ def main(argv: list[str] | None = None) -> int:
         help="classic: Heroku's buildpack API (the default); cnb: Cloud Native Buildpacks, as "
         "Heroku Fir and pack build run them; dokku: herokuish, as root",
     )
-    parser.add_argument("--python", type=_executable, help="base Python")
+    parser.add_argument(
+        "--python",
+        type=_executable,
+        help="base Python of the heroku/python stand-in (default: the one the app's "
+        ".python-version or runtime.txt names, else the running one)",
+    )
     parser.add_argument("--django", help='a pip constraint, e.g. "Django>=4.2,<4.3"')
-    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
-    parser.add_argument("--cache-dir", type=Path, help="CACHE_DIR to reuse (a redeploy)")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a config var, as `heroku config:set NAME=VALUE` sets it (repeat for more)",
+    )
+    parser.add_argument(
+        "--cache-dir", type=Path, help="CACHE_DIR to use (default: the one kept for the app)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep BUILD_DIR afterwards")
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="empty the local bucket and CACHE_DIR kept from the app's last run: a first push",
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=DEFAULT_STATE_ROOT,
+        help="where each app's local bucket and CACHE_DIR are kept between runs "
+        "(default: %(default)s)",
+    )
     parser.add_argument(
         "--doctor",
         action="store_true",
@@ -233,12 +320,30 @@ def main(argv: list[str] | None = None) -> int:
     app_dir = args.app_dir.resolve()
     if not (app_dir / "requirements.txt").is_file():
         parser.error(f"{app_dir} has no requirements.txt")
-    # Dokku's build runs as another user, who cannot reach a Python under root's home.
-    python = args.python or Path("/usr/bin/python3" if args.platform == "dokku" else sys.executable)
+    python = args.python or _app_python(app_dir, args.platform)
+    if python is None:
+        return 1
+    if unpassed := _unpassed_switches(env_args, os.environ):
+        print(
+            f" !     Not passed from the shell: {', '.join(unpassed)}. A build sees only its "
+            "config vars: pass each with --env NAME=VALUE, as `heroku config:set` would."
+        )
+    state = None
+    if _uses_local_bucket(env_args, os.environ):
+        state = AppState.for_app(app_dir, args.state_dir.absolute())
+    elif args.fresh:
+        parser.error("--fresh empties the local bucket; this build uses the bucket it is given")
     standin = StandIn(app_dir, python=python, django=args.django)
     workdir = Path(tempfile.mkdtemp(prefix="herokuify-build-"))
     try:
-        with _s3_for_build(env_args) as s3_vars:
+        with contextlib.ExitStack() as held:
+            if state is not None:
+                held.enter_context(state.locked())
+                if args.fresh:
+                    state.forget()
+                if args.cache_dir is None:
+                    args.cache_dir = state.cache_dir
+            s3_vars = held.enter_context(_s3_for_build(env_args, state))
             config = {**s3_vars, **env_args}
             print("-----> Config vars: " + ", ".join(_shown(k, v) for k, v in config.items()))
             ok, steps, folders = PLATFORMS[args.platform](app_dir, config, standin, workdir, args)
@@ -252,9 +357,36 @@ def main(argv: list[str] | None = None) -> int:
         if bucket := next((config[name] for name in BUCKET_VARS if config.get(name)), None):
             print(f"       bucket {bucket}")
         return 0 if ok else 1
+    except StateBusy as exc:
+        print(f" !     {exc}: wait for it to end")
+        return 1
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _app_python(app_dir: Path, platform: str) -> Path | None:
+    """The stand-in's base Python when --python is not given: the version the app asks for,
+    as heroku/python reads it, else the running Python. None after saying why there is none."""
+    try:
+        request = requested_python(app_dir)
+    except ValueError as exc:
+        print(f" !     {exc}: fix it, or pass --python PATH")
+        return None
+    # Dokku's build runs as another user, who cannot reach a Python under root's home.
+    system = Path(f"/usr/bin/python{request.version}" if request else "/usr/bin/python3")
+    if request is None:
+        return system if platform == "dokku" else Path(sys.executable)
+    try:
+        python = system if platform == "dokku" and system.exists() else python_for(request.version)
+    except PythonNotFound:
+        print(
+            f" !     The app's {request.source} asks for Python {request.version}, which is not "
+            f"installed here: pyenv install {request.version}, or pass --python PATH"
+        )
+        return None
+    print(f"-----> Python {request.version}, as the app's {request.source} asks: {python}")
+    return python
 
 
 def _doctor(config: Mapping[str, str]) -> None:

@@ -1,0 +1,146 @@
+"""What `script/local-build` keeps of an app between runs, so that the next run is a redeploy:
+its CACHE_DIR, and the objects of the local S3 server's bucket.
+
+moto keeps its objects in memory only, so they are saved to files when a run ends and put back
+into the next run's fresh server before its build. Each app has a folder of its own under the
+state root, named after the app's folder and a digest of its resolved path:
+
+    <root>/<name>-<digest>/cache/     the build's CACHE_DIR
+    <root>/<name>-<digest>/bucket/    objects.json and one file per object's bytes
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from herokuify_buildpack.bucket.client import PUBLIC_READ
+from herokuify_buildpack.upload.etag import PART_SIZE
+
+DEFAULT_STATE_ROOT = Path.home() / ".cache" / "herokuify-buildpack" / "local"
+INDEX = "objects.json"
+# The headers an object is given when written, the buildpack's (content type, cache control)
+# and those django-storages may add; GetObject answers them under the same names.
+KEPT_HEADERS = ("ContentType", "CacheControl", "ContentEncoding", "ContentDisposition")
+ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+_CONCURRENCY = 8
+
+
+class StateBusy(RuntimeError):
+    """Another local build of the same app holds its state."""
+
+
+@dataclass(frozen=True)
+class AppState:
+    folder: Path
+
+    @classmethod
+    def for_app(cls, app_dir: Path, root: Path) -> AppState:
+        resolved = app_dir.resolve()
+        digest = hashlib.sha256(os.fsencode(resolved)).hexdigest()[:8]
+        return cls(root / f"{resolved.name}-{digest}")
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.folder / "cache"
+
+    @property
+    def bucket_dir(self) -> Path:
+        return self.folder / "bucket"
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Held for a whole run: two runs at once would each save a bucket the other changed."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / "lock", "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise StateBusy(f"another local build of this app uses {self.folder}") from None
+            yield
+
+    def forget(self) -> None:
+        """Empties the saved bucket and CACHE_DIR (the lock stays: it is held)."""
+        for folder in (self.cache_dir, self.bucket_dir):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def save_bucket(client: Any, bucket: str, folder: Path) -> int:
+    """Writes every object of ``bucket`` to ``folder``, replacing what it held; returns how many.
+    The new copy is complete before the old one goes, so an interrupted save loses nothing."""
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    keys = [
+        obj["Key"]
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        for obj in page.get("Contents", [])
+    ]
+
+    def save(number: int) -> dict[str, Any]:
+        key = keys[number]
+        answer = client.get_object(Bucket=bucket, Key=key)
+        body = f"{number:06d}"
+        (partial / body).write_bytes(answer["Body"].read())
+        headers = {name: answer[name] for name in KEPT_HEADERS if answer.get(name)}
+        if answer.get("Metadata"):
+            headers["Metadata"] = answer["Metadata"]
+        grants = client.get_object_acl(Bucket=bucket, Key=key)["Grants"]
+        public = any(
+            grant["Grantee"].get("URI") == ALL_USERS and grant["Permission"] == "READ"
+            for grant in grants
+        )
+        return {"key": key, "body": body, "headers": headers, "public_read": public}
+
+    with ThreadPoolExecutor(_CONCURRENCY) as pool:
+        entries = list(pool.map(save, range(len(keys))))
+    (partial / INDEX).write_text(json.dumps(entries, indent=1))
+    old = folder.with_name(folder.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        folder.rename(old)
+    partial.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+    return len(entries)
+
+
+def restore_bucket(client: Any, bucket: str, folder: Path) -> int:
+    """Puts the objects saved in ``folder`` into ``bucket``; returns how many.
+
+    Each gets the LastModified of its restore: S3 sets it and cannot be told otherwise. That
+    is safe for pruning (bucket/pruning.py), which only ever deletes what is old enough: assets
+    and retired release records older than PRUNE_GRACE, intents older than FORGET_AFTER. An
+    object restored looks younger than it is, so it is kept longer, never deleted sooner.
+    Release records keep their names, which carry their own time, so their order is kept. A
+    prune's marker left without its .done by a killed run looks recent too: the next build
+    waits at most PRUNE_LEASE for it, as it would on S3 right after the kill."""
+    index = folder / INDEX
+    if not index.is_file():
+        return 0
+    from boto3.s3.transfer import TransferConfig
+
+    entries = json.loads(index.read_text())
+    # Uploaded as the buildpack uploads, so that a large object's multipart ETag, which the
+    # build compares with its files', is the one it had.
+    config = TransferConfig(multipart_threshold=PART_SIZE, multipart_chunksize=PART_SIZE)
+
+    def restore(entry: dict[str, Any]) -> None:
+        extra = dict(entry["headers"])
+        if entry["public_read"]:
+            extra["ACL"] = PUBLIC_READ
+        client.upload_file(
+            str(folder / entry["body"]), bucket, entry["key"], ExtraArgs=extra, Config=config
+        )
+
+    with ThreadPoolExecutor(_CONCURRENCY) as pool:
+        list(pool.map(restore, entries))
+    return len(entries)
