@@ -1,4 +1,5 @@
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import pytest
 
 from herokuify_dev.envdir import read_env_dir, write_env_dir
 from herokuify_dev.localbuild import build_app
+from herokuify_dev.pythons import PythonRequest, requested_python
 from herokuify_dev.standin import StandIn, find_manage_py
 
 REPO = Path(__file__).resolve().parents[3]
@@ -250,3 +252,119 @@ def test_local_build_then_doctor(config_vars, s3_client, bucket):
     assert "ok   static files public" in done.stdout
     assert "FAIL lifecycle" in done.stdout  # a fresh bucket has none; the build still passed
     assert config_vars["AWS_SECRET_ACCESS_KEY"] not in done.stdout
+
+
+# script/local-build, as a user runs it: the tests' shell holds none of the names it passes on.
+SHELL = {
+    name: value
+    for name, value in os.environ.items()
+    if not name.startswith(("AWS_", "BUCKETEER_", "HEROKUIFY_"))
+}
+
+
+def local_build(*args: object, **shell: str) -> subprocess.CompletedProcess[str]:
+    """`script/local-build ARGS` (without its bootstrap: the tests' venv is set up), with these
+    variables added to the shell."""
+    return subprocess.run(
+        [sys.executable, "-m", "herokuify_dev.localbuild", *map(str, args)],
+        cwd=REPO,
+        env={**SHELL, "PYTHONPATH": str(REPO), **shell},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def test_second_local_build_is_a_redeploy(tmp_path):
+    """The local bucket and CACHE_DIR outlive a run, as a real bucket and Heroku's cache do."""
+    state = tmp_path / "state"
+    first = local_build(FIXTURES / "minimal", "--state-dir", state)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert first.stdout.splitlines()[0].endswith("herokuify-local: empty, as on a first push")
+    done = re.search(r"Done: (\d+) files uploaded, 0 unchanged", first.stdout)
+    assert done, first.stdout
+    files = int(done[1])
+    assert f"static/ {files + 1} object(s): {files} files and 1 release record" in first.stdout
+
+    second = local_build(FIXTURES / "minimal", "--state-dir", state)
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    kept = f"herokuify-local: {files + 1} objects kept from the last run (--fresh empties it)"
+    assert second.stdout.splitlines()[0].endswith(kept)
+    assert f"Done: 0 files uploaded, {files} unchanged" in second.stdout
+    cache_dir = re.search(r"CACHE_DIR (\S+) \(kept\)", second.stdout)
+    assert cache_dir and Path(cache_dir[1]).is_relative_to(state)
+
+    fresh = local_build(FIXTURES / "minimal", "--state-dir", state, "--fresh")
+    assert fresh.returncode == 0, fresh.stdout[-3000:] + fresh.stderr[-3000:]
+    assert fresh.stdout.splitlines()[0].endswith("herokuify-local: empty, as on a first push")
+    assert f"Done: {files} files uploaded, 0 unchanged" in fresh.stdout
+
+
+def test_only_the_buildpack_s_names_pass_from_the_shell(config_vars, bucket, tmp_path):
+    """A bucket named in the shell is used with the AWS_* names the buildpack reads; the shell's
+    other AWS_* names stay out (a profile that does not exist would break boto3 in the build),
+    and a HEROKUIFY_* switch is named as not passed. Nothing is kept locally."""
+    state = tmp_path / "state"
+    done = local_build(
+        FIXTURES / "minimal",
+        "--state-dir",
+        state,
+        **config_vars,
+        AWS_CA_BUNDLE=str(tmp_path / "no-such-bundle.pem"),
+        AWS_PROFILE="no-such-profile",
+        HEROKUIFY_HASHED_NAMES="1",
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    config_line = next(line for line in done.stdout.splitlines() if "Config vars:" in line)
+    assert f"AWS_STORAGE_BUCKET_NAME={bucket}" in config_line
+    assert f"AWS_S3_ENDPOINT_URL={config_vars['AWS_S3_ENDPOINT_URL']}" in config_line
+    for name in ("AWS_CA_BUNDLE", "AWS_PROFILE", "HEROKUIFY_HASHED_NAMES"):
+        assert name not in config_line
+    assert (
+        " !     Not passed from the shell: HEROKUIFY_HASHED_NAMES. A build sees only its config "
+        "vars: pass each with --env NAME=VALUE, as `heroku config:set` would.\n"
+    ) in done.stdout
+    assert not state.exists()
+
+
+def test_requested_python(tmp_path):
+    assert requested_python(tmp_path) is None
+    (tmp_path / "runtime.txt").write_text("python-3.12.3\n")
+    assert requested_python(tmp_path) == PythonRequest("3.12", "runtime.txt")
+    (tmp_path / ".python-version").write_text("# the app's\n3.13\n")
+    assert requested_python(tmp_path) == PythonRequest("3.13", ".python-version")
+    (tmp_path / ".python-version").write_text("latest\n")
+    with pytest.raises(ValueError, match="'latest', not a Python version"):
+        requested_python(tmp_path)
+
+
+def test_python_version_picks_the_standin_python(tmp_path):
+    app = tmp_path / "app"
+    shutil.copytree(FIXTURES / "minimal", app)
+    (app / ".python-version").write_text("3.12\n")
+    done = local_build(app, "--state-dir", tmp_path / "state", "--keep")
+    build_dir = re.search(r"BUILD_DIR (\S+) \(kept\)", done.stdout)
+    try:
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        assert "-----> Python 3.12, as the app's .python-version asks: " in done.stdout
+        assert build_dir, done.stdout
+        venv = Path(build_dir[1]) / ".heroku" / "python"
+        assert re.search(r"^version = 3\.12\.", (venv / "pyvenv.cfg").read_text(), re.M)
+    finally:
+        if build_dir:  # the folder --keep kept, which holds BUILD_DIR
+            shutil.rmtree(Path(build_dir[1]).parent)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"), [(".python-version", "3.99\n"), ("runtime.txt", "python-3.99.1\n")]
+)
+def test_python_not_installed_fails_in_one_line(tmp_path, name, text):
+    app = tmp_path / "app"
+    shutil.copytree(FIXTURES / "minimal", app)
+    (app / name).write_text(text)
+    done = local_build(app, "--state-dir", tmp_path / "state")
+    assert done.returncode == 1
+    assert done.stdout == (
+        f" !     The app's {name} asks for Python 3.99, which is not installed here: "
+        "pyenv install 3.99, or pass --python PATH\n"
+    )
