@@ -290,7 +290,10 @@ def main(argv: list[str] | None = None) -> int:
         help="a config var, as `heroku config:set NAME=VALUE` sets it (repeat for more)",
     )
     parser.add_argument(
-        "--cache-dir", type=Path, help="CACHE_DIR to use (default: the one kept for the app)"
+        "--cache-dir",
+        type=Path,
+        help="CACHE_DIR to use (default: with the local bucket, the one kept for the app; "
+        "else a new one)",
     )
     parser.add_argument("--keep", action="store_true", help="keep BUILD_DIR afterwards")
     parser.add_argument(
