@@ -101,13 +101,15 @@ def collect(
 
 
 def _share_etags_with_storage(etags: SourceEtags) -> None:
-    from django.core.files.storage import storages
+    # The instance collectstatic uses, on every Django: from 4.2 it wraps storages["staticfiles"],
+    # before that the STATICFILES_STORAGE class. A LazyObject, which isinstance and setattr see
+    # through to the storage it wraps.
+    from django.contrib.staticfiles.storage import staticfiles_storage
 
     from herokuify_buildpack.assets.manifeststorage import LinkingManifestStorage
 
-    storage = storages["staticfiles"]  # the instance collectstatic uses
-    if isinstance(storage, LinkingManifestStorage):
-        storage.source_etags = etags
+    if isinstance(staticfiles_storage, LinkingManifestStorage):
+        staticfiles_storage.source_etags = etags
 
 
 def _clear(static_root: Path) -> None:
