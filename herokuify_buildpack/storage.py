@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import django
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from django.conf import settings
@@ -20,6 +21,10 @@ from storages.backends.s3 import S3Storage
 
 from herokuify_buildpack import config
 from herokuify_buildpack.bucket.client import ACL_REFUSALS, PUBLIC_READ, checksum_options
+
+# Django 4.0 added ManifestFilesMixin's manifest_storage option. Django 3.2 reads the manifest
+# through the storage itself, here S3, where the build never puts it.
+_HAS_MANIFEST_STORAGE = django.VERSION >= (4, 0)
 
 # django-storages' option name for each value that config vars can supply.
 _FROM_CONFIG_VARS = {
@@ -144,8 +149,22 @@ class ManifestS3StaticStorage(ManifestFilesMixin, S3StaticStorage):
     slug, never fetched from S3."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("manifest_storage", FileSystemStorage(location=settings.STATIC_ROOT))
+        if _HAS_MANIFEST_STORAGE:
+            kwargs.setdefault("manifest_storage", _slug_storage())
         super().__init__(**kwargs)
+
+    def read_manifest(self) -> str | None:
+        if _HAS_MANIFEST_STORAGE:
+            return super().read_manifest()
+        try:
+            with _slug_storage().open(self.manifest_name) as manifest:
+                return manifest.read().decode()
+        except FileNotFoundError:
+            return None
+
+
+def _slug_storage() -> FileSystemStorage:
+    return FileSystemStorage(location=settings.STATIC_ROOT)
 
 
 def _local_root() -> str:
