@@ -57,6 +57,10 @@ BAD_CHECKSUMS = Entry("{name} must be when_required or when_supported, not {valu
 MISSING_PACKAGES = Entry(
     "the build needs packages the app does not install.", "Add to requirements.txt:\n{lines}"
 )
+DJANGO_TOO_OLD = Entry(
+    "the app installs Django {version}, and herokuify supports {supported}:",
+    "require {line} in requirements.txt",
+)
 NO_MANAGE_PY = Entry(
     "no manage.py within 3 levels of the app root.",
     "herokuify only builds Django apps; commit manage.py or remove this buildpack.",

@@ -84,3 +84,8 @@ def _check_requirements() -> None:
     missing = requirements.missing_lines()
     if missing:
         raise errors.MISSING_PACKAGES(lines="\n".join(missing))
+    old = requirements.too_old_django()
+    if old:
+        raise errors.DJANGO_TOO_OLD(
+            version=old, supported=requirements.SUPPORTED_DJANGO, line=requirements.DJANGO_LINE
+        )
