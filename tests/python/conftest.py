@@ -30,10 +30,14 @@ FIXTURES = REPO / "test-fixtures"
 
 # Each supported Django series: its pip constraint and the Python it runs on here.
 DJANGO_SERIES = {
+    "3.2": ("Django>=3.2,<3.3", "3.11"),
+    "4.1": ("Django>=4.1,<4.2", "3.11"),
     "4.2": ("Django>=4.2,<4.3", "3.11"),
     "5.2": ("Django>=5.2,<5.3", "3.11"),
     "6": ("Django>=6.0,<7", "3.12"),
 }
+# Below the supported floor, for the test that the build refuses it in one line.
+OLD_DJANGO_SERIES = {"3.1": ("Django>=3.1,<3.2", "3.11")}
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +78,7 @@ def standin_for(app: str, series: str = "5.2") -> StandIn:
     """The stand-in for heroku/python for an app and Django series; its venv is built once."""
     key = (app, series)
     if key not in _standins:
-        constraint, python = DJANGO_SERIES[series]
+        constraint, python = {**DJANGO_SERIES, **OLD_DJANGO_SERIES}[series]
         _standins[key] = StandIn(FIXTURES / app, python=python_for(python), django=constraint)
     return _standins[key]
 

@@ -201,6 +201,25 @@ def test_broken_settings_fail_in_heroku_python_first(build, planted, secret, s3_
     assert objects(s3_client, bucket) == {}
 
 
+# A Django older than the supported floor ---------------------------------------------------------
+
+
+def test_django_older_than_3_2_fails_in_one_line(
+    build, tmp_path, planted, secret, s3_client, bucket
+):
+    """Django 3.1 installs on Python 3.11, and the build refuses it before starting Django:
+    one line with the installed version and the supported range. (django-storages 1.14 needs
+    Django 3.2, so such an app has an older django-storages too.)"""
+    app = tmp_path / "minimal"
+    shutil.copytree(FIXTURES / "minimal", app)
+    (app / "requirements.txt").write_text(
+        "Django>=3.1,<3.2\ndjango-storages[s3]\nboto3\ngunicorn\n"
+    )
+    result = build(app, {**planted, **QUIET_PYTHON}, series="3.1")
+    line = assert_fails_cleanly(result, secret, s3_client, bucket, "Django 3.1.", "3.2 LTS to 6.x")
+    assert "require Django>=3.2 in requirements.txt" in line
+
+
 # 3-4. Credentials and bucket ------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ def bucket_objects(s3_client, bucket: str, prefix: str) -> dict[str, dict]:
     return objects
 
 
-@pytest.mark.parametrize("series", ["4.2", "5.2", "6"])
+@pytest.mark.parametrize("series", ["3.2", "4.1", "4.2", "5.2", "6"])
 def test_compressor_app_assets_reach_the_bucket_and_the_page(
     build, config_vars, s3_client, bucket, series
 ):

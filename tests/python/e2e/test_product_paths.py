@@ -126,6 +126,8 @@ def error_lines(output: str) -> list[str]:
 @pytest.mark.parametrize(
     ("app", "series", "app_root", "own_files"),
     [
+        ("minimal", "3.2", ".", "minimal/"),
+        ("minimal", "4.1", ".", "minimal/"),
         ("minimal", "4.2", ".", "minimal/"),
         ("minimal", "5.2", ".", "minimal/"),
         ("minimal", "6", ".", "minimal/"),
@@ -322,7 +324,7 @@ def test_bucketeer_config_vars_alone(build, s3_server, s3_client, bucket, config
 # 7. Hashed names -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("series", ["4.2", "5.2", "6"])
+@pytest.mark.parametrize("series", ["3.2", "4.2", "5.2", "6"])
 def test_hashed_names(build, config_vars, s3_client, bucket, series):
     """HEROKUIFY_HASHED_NAMES=1: the page links to hashed names, served as immutable; the
     manifest stays in the slug; unhashed originals keep a short cache lifetime. On each

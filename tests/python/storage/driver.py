@@ -3,7 +3,8 @@
 Usage: DJANGO_SETTINGS_MODULE=... python driver.py '<steps as JSON>'
 
 Each step is {"op": ..., "storage": ..., "name": ...}, where "storage" is a storage alias
-("default", "staticfiles", ...) or a dotted class path, instantiated with no arguments:
+("default", "staticfiles", and others from Django 4.2) or a dotted class path, instantiated
+with no arguments:
   save    -- saves "source" (a file path, opened as collectstatic does) or "text" under "name";
              the result is the name the storage returns
   url     -- the result is storage.url(name)
@@ -18,14 +19,23 @@ import sys
 import django
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.core.files.storage import storages
 from django.utils.module_loading import import_string
 
 
 def storage_for(ref):
     if "." in ref:
         return import_string(ref)()
-    return storages[ref]
+    if django.VERSION >= (4, 2):
+        from django.core.files.storage import storages
+
+        return storages[ref]
+    # Before Django 4.2 the two aliases are LazyObjects over the legacy settings' classes.
+    from django.contrib.staticfiles.storage import staticfiles_storage
+    from django.core.files.storage import default_storage
+
+    lazy = {"default": default_storage, "staticfiles": staticfiles_storage}[ref]
+    lazy._setup()
+    return lazy._wrapped
 
 
 def run(step):

@@ -168,8 +168,8 @@ STATIC_URL = "{static_url}"
 
 @pytest.mark.parametrize(
     ("series", "style"),
-    [("4.2", "legacy"), ("5.2", "STORAGES")],
-    ids=["4.2-legacy-names", "5.2-STORAGES"],
+    [("3.2", "legacy"), ("4.2", "legacy"), ("5.2", "STORAGES")],
+    ids=["3.2-legacy-names", "4.2-legacy-names", "5.2-STORAGES"],
 )
 def test_seed_workflow_collectstatic_and_compress(
     project, config_vars, s3_client, bucket, series, style
