@@ -105,6 +105,12 @@ STATIC_ROOT_OVERLAPS_SOURCES = Entry(
     "clearing it would lose them.",
     "Give STATIC_ROOT its own folder.",
 )
+STATIC_ROOT_HOLDS_OTHER_FILES = Entry(
+    "STATIC_ROOT ({static_root}) holds {name}, which collectstatic did not make: the build "
+    "clears STATIC_ROOT, and never deletes the app's own files.",
+    "Give STATIC_ROOT a folder of its own, such as BASE_DIR / 'staticfiles'.",
+    anchor="failure-modes",
+)
 NO_STATICFILES_APP = Entry(
     "django.contrib.staticfiles is not in INSTALLED_APPS, so there is no collectstatic:",
     "add it to the app's settings",

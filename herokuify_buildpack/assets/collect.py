@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import sys
 import traceback
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from herokuify_buildpack.assets.app import GENERATED_MODULE, DjangoApp
 from herokuify_buildpack.assets.links import BackgroundLinks
 from herokuify_buildpack.assets.prehash import SourceEtags
 from herokuify_buildpack.assets.sources import check_sources
+from herokuify_buildpack.assets.staticroot import CollectedNames, CompressorOutput, clear
 from herokuify_buildpack.upload.publish import StaticSource
 
 
@@ -56,8 +56,8 @@ def collect(
 
     static_root = Path(settings.STATIC_ROOT)
     sources = check_sources(app.build_dir, app.root, static_root, packages_dir)
-    _clear(static_root)
-    etags = SourceEtags(sources)  # hashed in a second process while collectstatic links
+    clear(static_root, CollectedNames(sources.collected_names, _compressor_output()))
+    etags = SourceEtags(sources.paths)  # hashed in a second process while collectstatic links
     _share_etags_with_storage(etags)
     links = BackgroundLinks()
     writer = output.IndentedWriter(sys.stdout)
@@ -112,12 +112,15 @@ def _share_etags_with_storage(etags: SourceEtags) -> None:
         staticfiles_storage.source_etags = etags
 
 
-def _clear(static_root: Path) -> None:
-    """The bucket gets exactly this build's files, whatever an earlier collectstatic left."""
-    if static_root.is_dir():
-        count = sum(1 for path in static_root.rglob("*") if path.is_file())
-        shutil.rmtree(static_root)
-        output.info(f"Cleared STATIC_ROOT of {count} files an earlier collectstatic left")
+def _compressor_output() -> CompressorOutput | None:
+    """Where django-compressor writes its bundles, if the app has it."""
+    from django.conf import settings
+
+    if "compressor" not in settings.INSTALLED_APPS:
+        return None
+    return CompressorOutput(
+        settings.COMPRESS_OUTPUT_DIR.strip("/"), settings.COMPRESS_OFFLINE_MANIFEST
+    )
 
 
 def _compresses_offline() -> bool:

@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import os
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 from herokuify_buildpack import errors
 
 
+@dataclass(frozen=True)
+class Sources:
+    paths: list[Path]  # every source file, checked
+    collected_names: frozenset[str]  # the name collectstatic gives each in STATIC_ROOT
+
+
 def check_sources(
     build_dir: Path, app_root: Path, static_root: Path, packages_dir: Path | None = None
-) -> list[Path]:
+) -> Sources:
     """Every source file the finders list, once checked; the build fails on the first bad one.
     ``packages_dir``: where the app's packages are installed, when that is outside the build
     (a CNB build keeps them in another buildpack's layer)."""
@@ -36,6 +43,7 @@ def check_sources(
     ignore_patterns = apps.get_app_config("staticfiles").ignore_patterns
     source_folders: dict[str, Path] = {}
     sources: list[Path] = []
+    names: set[str] = set()
     # Whether each folder really lies in the build: resolved once per folder, not per file.
     folder_inside: dict[str, bool] = {}
     for finder in finders.get_finders():
@@ -54,10 +62,13 @@ def check_sources(
                 folder_inside[folder] = _inside(Path(folder).resolve(), allowed)
             _check_source(name, source, folder_inside[folder], allowed)
             sources.append(Path(source))
+            # As collectstatic names the file it collects.
+            prefix = getattr(storage, "prefix", None)
+            names.add(os.path.join(prefix, name) if prefix else name)
     for folder in source_folders.values():
         if folder.is_relative_to(collected_into) or collected_into.is_relative_to(folder):
             raise errors.STATIC_ROOT_OVERLAPS_SOURCES(static_root=static_root, folder=folder)
-    return sources
+    return Sources(sources, frozenset(names))
 
 
 def _inside(path: Path, allowed: tuple[Path, ...]) -> bool:

@@ -422,20 +422,23 @@ def test_special_file_fails_fast_with_one_line(
 def test_stale_files_in_committed_static_root_are_cleared(
     build, tmp_path, config_vars, s3_client, bucket
 ):
-    """STATIC_ROOT inside the repo, with a committed file no finder provides: the build clears
-    STATIC_ROOT first (and says how many files it removed: the stale one plus what heroku/python's
-    collectstatic put there), so the bucket gets exactly this build's files."""
+    """STATIC_ROOT inside the repo, with a committed, outdated copy of a source: the build
+    clears STATIC_ROOT first (and says how many files it removed: what heroku/python's
+    collectstatic put there, the stale copy among them), so the bucket gets exactly this
+    build's files. A committed file that no source makes is refused (test_static_root.py)."""
     app = minimal_copy(tmp_path)
     edit_settings(app, STATIC_ROOT_LINE, 'STATIC_ROOT = BASE_DIR / "public"\n')
-    (app / "public").mkdir()
-    (app / "public" / "stale.txt").write_text("from an old deploy\n")
+    (app / "public" / "minimal").mkdir(parents=True)
+    (app / "public" / "minimal" / "site.css").write_text("/* from an old deploy */\n")
 
     result = build(app, config_vars)
     assert result.ok, tail(result.output)
     collected = local_files(result.build_dir / "public")
-    assert "minimal/site.css" in collected and "stale.txt" not in collected
+    assert "minimal/site.css" in collected
+    served = s3_client.get_object(Bucket=bucket, Key="static/minimal/site.css")["Body"].read()
+    assert served == (app / STATIC / "site.css").read_bytes()
     cleared = re.findall(r"Cleared STATIC_ROOT of (\d+) files", result.outputs["compile"])
-    assert cleared == [str(len(collected) + 1)], result.outputs["compile"]
+    assert cleared == [str(len(collected))], result.outputs["compile"]
     assert app_keys(s3_client, bucket) == {f"static/{name}" for name in collected}
 
 
