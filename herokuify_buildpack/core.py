@@ -21,7 +21,13 @@ from herokuify_buildpack.assets.app import DjangoApp, locate_app
 from herokuify_buildpack.assets.collect import collect, setup_django
 from herokuify_buildpack.assets.settingsmodule import write_settings_module
 from herokuify_buildpack.bucket.lister import BucketAnswers
-from herokuify_buildpack.config import BUILDING_MARKER, STATIC_PREFIX, Config, S3Config
+from herokuify_buildpack.config import (
+    BUILDING_MARKER,
+    MEDIA_PREFIX,
+    STATIC_PREFIX,
+    Config,
+    S3Config,
+)
 from herokuify_buildpack.upload.publish import PublishResult, publish_static
 
 
@@ -61,6 +67,9 @@ def compile_app(
     _check_storage_applied(config.s3, settings_module)
     _launch_with(app, settings_module, platform)
     answers.bucket_check_so_far()
+    if not _uses_static_files():
+        _media_only(answers, config.s3, started)
+        return
 
     output.step("Collecting static files locally")
     output.info(platform.earlier_collectstatic(config))
@@ -112,6 +121,24 @@ def _check_storage_applied(s3: S3Config, settings_module: str) -> None:
         raise errors.STORAGE_SETTINGS_NOT_APPLIED(
             module=settings_module, static_url=settings.STATIC_URL
         )
+
+
+def _uses_static_files() -> bool:
+    from django.apps import apps
+
+    return apps.is_installed("django.contrib.staticfiles")
+
+
+def _media_only(answers: BucketAnswers, s3: S3Config, started: float) -> None:
+    """No staticfiles app, so no collectstatic: media files alone go to the bucket, which must
+    still be there. The listing of static/ is not needed; the lister ends with the build."""
+    output.info(
+        "Static files skipped: django.contrib.staticfiles is not in INSTALLED_APPS; "
+        f"media files go to {s3.describe(MEDIA_PREFIX)}"
+    )
+    answers.bucket_facts()
+    seconds = time.monotonic() - started
+    output.step(f"Done: bucket {s3.bucket} checked, no static files to upload ({seconds:.1f} s)")
 
 
 def _summary(result: PublishResult, s3: S3Config, seconds: float) -> str:

@@ -111,10 +111,6 @@ STATIC_ROOT_HOLDS_OTHER_FILES = Entry(
     "Give STATIC_ROOT a folder of its own, such as BASE_DIR / 'staticfiles'.",
     anchor="failure-modes",
 )
-NO_STATICFILES_APP = Entry(
-    "django.contrib.staticfiles is not in INSTALLED_APPS, so there is no collectstatic:",
-    "add it to the app's settings",
-)
 STATIC_FILES_UNLISTABLE = Entry("cannot list static files: {reason}: {filename}")
 STATIC_FILE_UNREADABLE = Entry("static file {name} cannot be read: {reason}")
 STATIC_FILE_DANGLING_LINK = Entry("static file {name} is a link to a missing file")

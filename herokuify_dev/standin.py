@@ -149,6 +149,16 @@ def collectstatic(
     if probe.returncode != 0:
         return 0  # heroku/python only runs it for Django apps
     shown = manage.relative_to(build_dir)
+    help_cmd = [python, "manage.py", "help", "collectstatic"]
+    asked = subprocess.run(help_cmd, env=env, cwd=manage.parent, capture_output=True)
+    # As heroku/python: no django.contrib.staticfiles, no collectstatic. Broken settings fail
+    # in collectstatic itself, below.
+    if asked.returncode != 0 and b"Unknown command" in asked.stderr:
+        transcript.info(
+            "Skipping automatic static file generation since the 'django.contrib.staticfiles' "
+            "feature is not enabled in your app's Django configuration."
+        )
+        return 0
     transcript.step(f"$ python {shown} collectstatic --noinput")
     cmd = [str(python), "manage.py", "collectstatic", "--noinput", "--traceback"]
     code = run(cmd, transcript, env, cwd=manage.parent, line_filter=_collectstatic_line)

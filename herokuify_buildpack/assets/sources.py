@@ -38,8 +38,6 @@ def check_sources(
     holds_the_app = app_root.resolve().is_relative_to(collected_into)
     if holds_the_app or not collected_into.is_relative_to(build):
         raise errors.STATIC_ROOT_NOT_ITS_OWN(static_root=static_root)
-    if not apps.is_installed("django.contrib.staticfiles"):
-        raise errors.NO_STATICFILES_APP()
     ignore_patterns = apps.get_app_config("staticfiles").ignore_patterns
     source_folders: dict[str, Path] = {}
     sources: list[Path] = []
