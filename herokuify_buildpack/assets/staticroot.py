@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,7 +76,7 @@ def clear(static_root: Path, collected: CollectedNames) -> None:
         return
     count = 0
     for name in _files(static_root, ""):
-        if not collected.made(name):
+        if not collected.made(name) and not _placeholder(static_root / name):
             raise errors.STATIC_ROOT_HOLDS_OTHER_FILES(static_root=static_root, name=name)
         count += 1
     with os.scandir(static_root) as entries:
@@ -86,6 +87,15 @@ def clear(static_root: Path, collected: CollectedNames) -> None:
                 os.unlink(entry.path)
     if count:
         output.info(f"Cleared STATIC_ROOT of {count} files an earlier collectstatic left")
+
+
+def _placeholder(path: Path) -> bool:
+    """An empty dotfile such as .gitkeep: git keeps no empty folder, so apps commit one to make
+    STATIC_ROOT exist, as Heroku's Django guide once advised. Being empty, it loses nothing."""
+    if not path.name.startswith("."):
+        return False
+    info = os.lstat(path)
+    return stat.S_ISREG(info.st_mode) and info.st_size == 0
 
 
 def _files(folder: Path | str, prefix: str) -> Iterator[str]:

@@ -100,3 +100,19 @@ def test_a_linked_folder_is_judged_by_its_name(tmp_path: Path):
     with pytest.raises(HerokuifyError, match="holds app,"):
         clear(static_root, CollectedNames(SOURCES))
     assert (static_root / "app" / "site.js").exists()
+
+
+def test_an_empty_placeholder_is_cleared_but_one_with_content_is_refused(tmp_path: Path):
+    """Apps commit an empty .gitkeep to make STATIC_ROOT exist; one with content is the app's."""
+    static_root = tmp_path / "staticfiles"
+    (static_root / "admin" / "css").mkdir(parents=True)
+    (static_root / "admin" / "css" / "base.css").write_text("body {}")
+    (static_root / ".gitkeep").write_text("")
+    (static_root / "admin" / ".keep").write_text("")
+    clear(static_root, CollectedNames(SOURCES))
+    assert list(static_root.iterdir()) == []
+
+    (static_root / ".gitkeep").write_text("notes")
+    with pytest.raises(HerokuifyError, match=r"holds \.gitkeep"):
+        clear(static_root, CollectedNames(SOURCES))
+    assert (static_root / ".gitkeep").read_text() == "notes"
