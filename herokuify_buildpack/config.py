@@ -57,6 +57,13 @@ def _flag(_: str, value: str) -> bool:
     return value == "1"
 
 
+def _switch(name: str, value: str) -> bool:
+    """A three-way flag: "1" on, "0" off; unset (the default) leaves the choice to the app."""
+    if value not in ("0", "1"):
+        raise errors.NOT_A_SWITCH(name=name, value=value)
+    return value == "1"
+
+
 def _positive_int(name: str, value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise errors.NOT_A_POSITIVE_INT(name=name, value=value)
@@ -128,8 +135,9 @@ CONFIG_VARS: tuple[ConfigVar, ...] = (
     # Read by bin/compile and bin/build themselves, so that a disabled buildpack needs no Python.
     ConfigVar("disable", ("HEROKUIFY_DISABLE",),
               False, _flag, secret=False, applies=BUILD, exact=True),
+    # Unset: hashed names if the app's own static storage hashes them (settings.py decides).
     ConfigVar("hashed_names", ("HEROKUIFY_HASHED_NAMES",),
-              False, _flag, secret=False, applies=BOTH, exact=True),
+              None, _switch, secret=False, applies=BOTH, exact=True),
     ConfigVar("keep_settings_module", ("HEROKUIFY_KEEP_SETTINGS_MODULE",),
               False, _flag, secret=False, applies=BUILD, exact=True),
     # Unset: the build asks the bucket whether it takes ACLs; set but blank, as "none": no ACL.
@@ -297,6 +305,8 @@ class Config:
     settings_module: str | None
     verbosity: int
     disable_collectstatic: bool
+    # The settings overlay reads it; parsed here too, so a bad value fails before any work.
+    hashed_names: bool | None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:

@@ -28,6 +28,7 @@ from herokuify_buildpack.config import (
     Config,
     S3Config,
 )
+from herokuify_buildpack.settings import NOTES_SETTING
 from herokuify_buildpack.upload.publish import PublishResult, publish_static
 
 
@@ -70,6 +71,7 @@ def compile_app(
     if not _uses_static_files():
         _media_only(answers, config.s3, started)
         return
+    _say_what_the_overlay_chose()
 
     output.step("Collecting static files locally")
     output.info(platform.earlier_collectstatic(config))
@@ -139,6 +141,15 @@ def _media_only(answers: BucketAnswers, s3: S3Config, started: float) -> None:
     answers.bucket_facts()
     seconds = time.monotonic() - started
     output.step(f"Done: bucket {s3.bucket} checked, no static files to upload ({seconds:.1f} s)")
+
+
+def _say_what_the_overlay_chose() -> None:
+    """Where the storage settings depart from the app's own choices, or follow them past the
+    defaults (hashed names), one line each, as the settings overlay decided them."""
+    from django.conf import settings
+
+    for note in getattr(settings, NOTES_SETTING, ()):
+        output.info(note)
 
 
 def _summary(result: PublishResult, s3: S3Config, seconds: float) -> str:

@@ -50,6 +50,7 @@ ENDPOINT_WITH_PATH = Entry(
 )
 NOT_A_POSITIVE_INT = Entry("{name} must be a whole number above 0, not {value!r}")
 BAD_VERBOSITY = Entry("{name} must be 0, 1, 2 or 3, not {value!r}")
+NOT_A_SWITCH = Entry("{name} must be 1 or 0, not {value!r};", "unset it to follow the app")
 BAD_CHECKSUMS = Entry("{name} must be when_required or when_supported, not {value!r}")
 
 # The app

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,10 @@ from herokuify_buildpack.config import BUILDING_MARKER, MEDIA_PREFIX, STATIC_PRE
 
 _PACKAGE = "herokuify_buildpack.storage"
 _LEGACY_NAMES = ("STATICFILES_STORAGE", "DEFAULT_FILE_STORAGE")
+# What the overlay chose over the app's own settings, one line each: the build logs them.
+NOTES_SETTING = "HEROKUIFY_NOTES"
+# Static backends that need no note when the overlay replaces them.
+_DEFAULT_OR_OURS = ("django.contrib.staticfiles.storage.StaticFilesStorage", f"{_PACKAGE}.")
 
 
 def building(env: Mapping[str, str]) -> bool:
@@ -47,7 +52,11 @@ def storage_settings(
     # --pythonpath backend), or it misses the manifests that hashed names and compressor read.
     static_root = str(app_root / (app_settings.get("STATIC_ROOT") or "staticfiles"))
 
-    static_backend = _static_backend(at_build, config.value_of(env, "hashed_names"))
+    notes: list[str] = []
+    hashed = _hashed_names(app_settings, config.value_of(env, "hashed_names"), django_version)
+    if hashed.note:
+        notes.append(hashed.note)
+    static_backend = _static_backend(at_build, hashed.on)
     backends = {"default": f"{_PACKAGE}.S3MediaStorage", "staticfiles": static_backend}
     values: dict[str, Any] = {
         "STATIC_URL": static_url,
@@ -61,7 +70,14 @@ def storage_settings(
             if at_build
             else f"{_PACKAGE}.CachedS3StaticStorage"
         )
-        backends["compressor"] = compress_backend
+        compress_alias = app_settings.get("COMPRESS_STORAGE_ALIAS", "compressor")
+        app_choice = _app_compressor_backend(app_settings, compress_alias, django_version)
+        if app_choice:
+            notes.append(
+                f"django-compressor: the app's {app_choice[0]} {app_choice[1]} is replaced: "
+                "bundles are written to local disk at build and read from the bucket on dynos"
+            )
+        backends[compress_alias] = compress_backend
         values.update(
             COMPRESS_STORAGE=compress_backend,
             COMPRESS_URL=static_url,
@@ -83,6 +99,7 @@ def storage_settings(
     else:
         values["STATICFILES_STORAGE"] = backends["staticfiles"]
         values["DEFAULT_FILE_STORAGE"] = backends["default"]
+    values[NOTES_SETTING] = tuple(notes)
     return values
 
 
@@ -102,3 +119,84 @@ def _static_backend(at_build: bool, hashed: bool) -> str:
     if at_build:
         return "django.contrib.staticfiles.storage.StaticFilesStorage"
     return f"{_PACKAGE}.{'ManifestS3StaticStorage' if hashed else 'CachedS3StaticStorage'}"
+
+
+@dataclass(frozen=True)
+class HashedNames:
+    on: bool
+    note: str  # one line for the build log, or "" when there is nothing to say
+
+
+def _hashed_names(
+    app_settings: Mapping[str, Any], switch: bool | None, django_version: tuple[int, ...]
+) -> HashedNames:
+    """HEROKUIFY_HASHED_NAMES if set, else the app's own choice. Only the app's settings and the
+    config var decide, so the build and the dynos, which both run this, decide alike."""
+    app_static = _app_static_backend(app_settings, django_version)
+    app_hashes = bool(app_static) and _hashes_names(app_static)
+    if switch is None:
+        if app_static and not app_hashes and not app_static.startswith(_DEFAULT_OR_OURS):
+            return HashedNames(
+                False,
+                f"Static files: the app's static storage {app_static} is replaced by the "
+                "bucket's, without hashed names (HEROKUIFY_HASHED_NAMES=1 turns them on)",
+            )
+        if not app_hashes:
+            return HashedNames(False, "")
+        return HashedNames(
+            True,
+            f"Hashed names on: the app's static storage {app_static} hashes names "
+            "(HEROKUIFY_HASHED_NAMES=0 turns them off)",
+        )
+    if switch:
+        return HashedNames(True, "Hashed names on: HEROKUIFY_HASHED_NAMES=1")
+    though = f", though the app's static storage {app_static} hashes names" if app_hashes else ""
+    return HashedNames(False, f"Hashed names off: HEROKUIFY_HASHED_NAMES=0{though}")
+
+
+def _app_static_backend(
+    app_settings: Mapping[str, Any], django_version: tuple[int, ...]
+) -> str | None:
+    """The app's static backend as its Django reads it: STORAGES from 4.2 on, the legacy name
+    before; Django 4.2 and 5.0 still honour the legacy name when STORAGES leaves it out."""
+    legacy = app_settings.get("STATICFILES_STORAGE")
+    if django_version < (4, 2):
+        return legacy
+    backend = _storages_backend(app_settings, "staticfiles")
+    return legacy if backend is None and django_version < (5, 1) else backend
+
+
+def _app_compressor_backend(
+    app_settings: Mapping[str, Any], alias: str, django_version: tuple[int, ...]
+) -> tuple[str, str] | None:
+    """The setting and backend django-compressor would use: its STORAGES alias first, then
+    COMPRESS_STORAGE; None if the app chose neither."""
+    backend = _storages_backend(app_settings, alias) if django_version >= (4, 2) else None
+    if backend:
+        return f'STORAGES["{alias}"]', backend
+    legacy = app_settings.get("COMPRESS_STORAGE")
+    return ("COMPRESS_STORAGE", legacy) if legacy else None
+
+
+def _storages_backend(app_settings: Mapping[str, Any], alias: str) -> str | None:
+    backend = (app_settings.get("STORAGES") or {}).get(alias, {}).get("BACKEND")
+    return backend if isinstance(backend, str) else None
+
+
+def _hashes_names(backend: str) -> bool:
+    """Whether the app's static backend builds on Django's ManifestFilesMixin.
+
+    This runs while the settings load, so importing the backend's module may fail (it imports
+    models, or a package the app installs only elsewhere) or read settings: Django then loads
+    them from the half-run module, and replaces them whole once the settings module ends. Where
+    the import fails, the class's name decides: every manifest storage in common use (Django's,
+    WhiteNoise's, django-storages') has "Manifest" in it.
+    """
+    try:
+        from django.contrib.staticfiles.storage import ManifestFilesMixin
+        from django.utils.module_loading import import_string
+
+        backend_class = import_string(backend)
+    except Exception:  # whatever the app's module raised: go by the name
+        return "Manifest" in backend.rpartition(".")[2]
+    return isinstance(backend_class, type) and issubclass(backend_class, ManifestFilesMixin)

@@ -115,3 +115,105 @@ def test_without_the_build_marker_the_bucket_is_used_even_off_a_dyno():
     values = storage_settings({}, ROOT, ENV)
     assert values["STORAGES"]["staticfiles"] == {"BACKEND": f"{PACKAGE}.CachedS3StaticStorage"}
     assert values["STATIC_URL"].startswith("https://my-assets.s3.")
+
+
+# Hashed names follow the app unless HEROKUIFY_HASHED_NAMES says otherwise -------------------
+
+MANIFEST = "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+DYNO = {**ENV, "DYNO": "web.1"}
+
+
+def static_backend(values):
+    return values.get("STORAGES", {}).get("staticfiles", {}).get("BACKEND") or values.get(
+        "STATICFILES_STORAGE"
+    )
+
+
+S3_MANIFEST = "nowhere.S3ManifestStaticStorage"  # not importable here: its name decides
+
+
+@pytest.mark.parametrize(
+    ("app", "django_version", "backend"),
+    [
+        ({"STORAGES": {"staticfiles": {"BACKEND": MANIFEST}}}, (5, 2), MANIFEST),
+        # Django 4.2 and 5.0 still read the legacy name; before 4.2 it is the only one.
+        ({"STATICFILES_STORAGE": MANIFEST}, (4, 2), MANIFEST),
+        ({"STATICFILES_STORAGE": MANIFEST}, (3, 2), MANIFEST),
+        ({"STORAGES": {"staticfiles": {"BACKEND": S3_MANIFEST}}}, (5, 2), S3_MANIFEST),
+    ],
+)
+def test_an_app_whose_static_storage_hashes_names_gets_hashed_names(app, django_version, backend):
+    values = storage_settings(app, ROOT, DYNO, django_version=django_version)
+    assert static_backend(values) == f"{PACKAGE}.ManifestS3StaticStorage"
+    assert values["HEROKUIFY_NOTES"] == (
+        f"Hashed names on: the app's static storage {backend} hashes names "
+        "(HEROKUIFY_HASHED_NAMES=0 turns them off)",
+    )
+    built = storage_settings(app, ROOT, {**ENV, BUILDING_MARKER: "1"}, django_version)
+    assert static_backend(built).endswith(".LinkingManifestStorage")
+
+
+def test_a_subclass_of_the_manifest_mixin_counts_whatever_its_name():
+    app = {"STORAGES": {"staticfiles": {"BACKEND": "storages.backends.s3.S3StaticStorage"}}}
+    assert static_backend(storage_settings(app, ROOT, DYNO)) == f"{PACKAGE}.CachedS3StaticStorage"
+    app = {"STORAGES": {"staticfiles": {"BACKEND": f"{PACKAGE}.ManifestS3StaticStorage"}}}
+    assert static_backend(storage_settings(app, ROOT, DYNO)) == f"{PACKAGE}.ManifestS3StaticStorage"
+
+
+def test_django_5_1_reads_only_storages():
+    app = {"STATICFILES_STORAGE": MANIFEST}
+    values = storage_settings(app, ROOT, DYNO, django_version=(5, 1))
+    assert static_backend(values) == f"{PACKAGE}.CachedS3StaticStorage"
+
+
+def test_the_config_var_wins_over_the_app():
+    app = {"STORAGES": {"staticfiles": {"BACKEND": MANIFEST}}}
+    off = storage_settings(app, ROOT, {**DYNO, "HEROKUIFY_HASHED_NAMES": "0"})
+    assert static_backend(off) == f"{PACKAGE}.CachedS3StaticStorage"
+    assert off["HEROKUIFY_NOTES"] == (
+        f"Hashed names off: HEROKUIFY_HASHED_NAMES=0, though the app's static storage {MANIFEST} "
+        "hashes names",
+    )
+    on = storage_settings({}, ROOT, {**DYNO, "HEROKUIFY_HASHED_NAMES": "1"})
+    assert static_backend(on) == f"{PACKAGE}.ManifestS3StaticStorage"
+    assert on["HEROKUIFY_NOTES"] == ("Hashed names on: HEROKUIFY_HASHED_NAMES=1",)
+
+
+def test_a_plain_app_gets_no_note_and_a_replaced_storage_one():
+    assert storage_settings({}, ROOT, DYNO)["HEROKUIFY_NOTES"] == ()
+    app = {"STORAGES": {"staticfiles": {"BACKEND": "whitenoise.storage.CompressedStorage"}}}
+    (note,) = storage_settings(app, ROOT, DYNO)["HEROKUIFY_NOTES"]
+    assert note.startswith("Static files: the app's static storage whitenoise.storage.")
+
+
+def test_a_bad_switch_is_a_clear_error():
+    with pytest.raises(HerokuifyError, match="HEROKUIFY_HASHED_NAMES must be 1 or 0, not 'yes'"):
+        storage_settings({}, ROOT, {**DYNO, "HEROKUIFY_HASHED_NAMES": "yes"})
+
+
+@pytest.mark.parametrize(
+    ("app", "named"),
+    [
+        ({"COMPRESS_STORAGE": "compressor.storage.GzipCompressorFileStorage"}, "COMPRESS_STORAGE"),
+        (
+            {
+                "STORAGES": {
+                    "compressor": {"BACKEND": "compressor.storage.BrotliCompressorFileStorage"}
+                }
+            },
+            'STORAGES["compressor"]',
+        ),
+    ],
+)
+def test_a_replaced_compressor_storage_is_named(app, named):
+    values = storage_settings({**app, "INSTALLED_APPS": ["compressor"]}, ROOT, DYNO)
+    (note,) = values["HEROKUIFY_NOTES"]
+    assert note.startswith(f"django-compressor: the app's {named} compressor.storage.")
+    assert values["COMPRESS_STORAGE"] == f"{PACKAGE}.CachedS3StaticStorage"
+
+
+def test_the_apps_compressor_alias_is_the_one_set():
+    app = {"INSTALLED_APPS": ["compressor"], "COMPRESS_STORAGE_ALIAS": "bundles"}
+    values = storage_settings(app, ROOT, DYNO)
+    assert values["STORAGES"]["bundles"] == {"BACKEND": f"{PACKAGE}.CachedS3StaticStorage"}
+    assert "compressor" not in values["STORAGES"]
