@@ -459,3 +459,132 @@ def test_hostile_config_var_values_arrive_unchanged_and_run_nothing(
     assert places == {(False, False), (False, True), (True, False)}, loads
     for load in loads:
         assert load["seen"] == expected, load
+
+
+# 10. The app's own static choices ------------------------------------------------------------
+# An app whose static storage hashes names keeps them (HEROKUIFY_HASHED_NAMES=0 turns them off),
+# a WhiteNoise app works unchanged, and django-compressor's filters stay the app's. Where the
+# buildpack replaces a choice, or follows one past its defaults, the log says so in one line.
+
+MANIFEST_STORAGE = "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+WHITENOISE_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+
+def hashed_on_line(backend: str) -> str:
+    return (
+        f"       Hashed names on: the app's static storage {backend} hashes names "
+        "(HEROKUIFY_HASHED_NAMES=0 turns them off)\n"
+    )
+
+
+def app_with_settings(tmp_path: Path, fixture: str, package: str, extra: str) -> Path:
+    """A copy of a fixture app whose settings end with ``extra``."""
+    app = tmp_path / "apps" / fixture
+    shutil.copytree(FIXTURES / fixture, app, ignore=shutil.ignore_patterns("__pycache__"))
+    settings = app / package / "settings.py"
+    settings.write_text(settings.read_text() + extra)
+    return app
+
+
+def manifest_app(tmp_path: Path) -> Path:
+    storages = f'STORAGES = {{"staticfiles": {{"BACKEND": "{MANIFEST_STORAGE}"}}}}\n'
+    return app_with_settings(tmp_path, "minimal", "minimal_site", storages)
+
+
+def test_an_app_with_manifest_storage_keeps_hashed_names(
+    build, config_vars, s3_client, bucket, tmp_path
+):
+    """ManifestStaticFilesStorage in the app's STORAGES: hashed names without the config var,
+    in the bucket, and one line in the log that says why and how to turn them off."""
+    result = build(manifest_app(tmp_path), config_vars)
+    assert result.ok, result.output
+    assert result.output.count(hashed_on_line(MANIFEST_STORAGE)) == 1, result.output
+    manifest = result.build_dir / "staticfiles" / "staticfiles.json"
+    assert manifest.is_file()
+    hashed = json.loads(manifest.read_text())["paths"]["minimal/site.css"]
+    assert HASHED_NAME.search(hashed), hashed
+    keys = static_keys(s3_client, bucket)
+    assert f"static/{hashed}" in keys
+    assert "static/staticfiles.json" not in keys
+
+
+def test_hashed_names_0_turns_the_apps_hashed_names_off(
+    build, config_vars, s3_client, bucket, tmp_path
+):
+    off = {**config_vars, "HEROKUIFY_HASHED_NAMES": "0"}
+    result = build(manifest_app(tmp_path), off)
+    assert result.ok, result.output
+    assert (
+        "       Hashed names off: HEROKUIFY_HASHED_NAMES=0, though the app's static storage "
+        f"{MANIFEST_STORAGE} hashes names\n"
+    ) in result.output
+    static_root = result.build_dir / "staticfiles"
+    assert not (static_root / "staticfiles.json").exists()
+    keys = static_keys(s3_client, bucket)
+    assert keys == {f"static/{name}" for name in local_files(static_root)}
+    assert "static/minimal/site.css" in keys
+    assert not [key for key in keys if HASHED_NAME.search(key)], keys
+
+
+def test_a_whitenoise_app_works_unchanged(build, config_vars, s3_client, bucket):
+    """The app as WhiteNoise's documentation sets it up, middleware and all: its storage's
+    choice of hashed names is kept, and the dyno, with WhiteNoise's middleware running beside
+    an absolute STATIC_URL, links to hashed names in the bucket, served as immutable."""
+    result = build("whitenoise", config_vars)
+    assert result.ok, result.output
+    assert result.output.count(hashed_on_line(WHITENOISE_STORAGE)) == 1, result.output
+    static_root = result.build_dir / "staticfiles"
+    hashed = json.loads((static_root / "staticfiles.json").read_text())["paths"]
+    keys = static_keys(s3_client, bucket)
+    assert f"static/{hashed['blog/site.css']}" in keys
+    assert f"static/{hashed['admin/img/icon-yes.svg']}" in keys
+
+    bucket_url = f"{config_vars['AWS_S3_ENDPOINT_URL']}/{bucket}/static/"
+    with running_dyno(result.build_dir, config_vars) as dyno:
+        page = dyno.get("/")
+        log = dyno.log()
+    static_urls = [url for url in asset_urls(page) if "/media/" not in url]
+    assert len(static_urls) == 4, page
+    assert f"{bucket_url}{hashed['blog/site.css']}" in static_urls
+    for url in static_urls:
+        assert url.startswith(bucket_url), url
+        assert HASHED_NAME.search(urllib.parse.urlsplit(url).path), url
+        status, _, headers = fetch(url)
+        assert (status, headers.get("Cache-Control")) == (200, IMMUTABLE), url
+    assert "Traceback" not in log, log
+
+
+# The compressor fixture, with a storage and filters of its own: a data-URI filter between the
+# default absolute-URL and minifying ones, which reads images from local disk at build.
+COMPRESSOR_CHOICES = """
+COMPRESS_STORAGE = "compressor.storage.GzipCompressorFileStorage"
+COMPRESS_FILTERS = {
+    "css": [
+        "compressor.filters.css_default.CssAbsoluteFilter",
+        "compressor.filters.datauri.CssDataUriFilter",
+        "compressor.filters.cssmin.rCSSMinFilter",
+    ],
+    "js": ["compressor.filters.jsmin.rJSMinFilter"],
+}
+"""
+
+
+def test_compressor_filters_are_kept_and_a_replaced_storage_is_named(
+    build, config_vars, s3_client, bucket, tmp_path
+):
+    app = app_with_settings(tmp_path, "compressor", "shop_site", COMPRESSOR_CHOICES)
+    result = build(app, config_vars)
+    assert result.ok, result.output
+    replaced = [line for line in result.output.splitlines() if "COMPRESS_STORAGE" in line]
+    assert replaced == [
+        "       django-compressor: the app's COMPRESS_STORAGE "
+        "compressor.storage.GzipCompressorFileStorage is replaced: bundles are written to local "
+        "disk at build and read from the bucket on dynos"
+    ], result.output
+
+    css = [key for key in static_keys(s3_client, bucket) if re.match(r"static/CACHE/css/", key)]
+    assert css, static_keys(s3_client, bucket)
+    bodies = [s3_client.get_object(Bucket=bucket, Key=key)["Body"].read() for key in css]
+    bundle = next(body for body in bodies if b"font-family" in body)
+    assert b'url("data:image/png;base64,' in bundle  # the app's own filter
+    assert b"\n  " not in bundle  # minified

@@ -1,0 +1,3 @@
+window.greet = function (name) {
+  return "hello, " + name;
+};
