@@ -542,7 +542,11 @@ def test_a_whitenoise_app_works_unchanged(build, config_vars, s3_client, bucket)
     bucket_url = f"{config_vars['AWS_S3_ENDPOINT_URL']}/{bucket}/static/"
     with running_dyno(result.build_dir, config_vars) as dyno:
         page = dyno.get("/")
+        # The middleware is on: it serves the slug's copy at the path of the absolute
+        # STATIC_URL, where no page links.
+        from_slug = fetch(f"{dyno.url}{urllib.parse.urlsplit(bucket_url).path}blog/site.css")
         log = dyno.log()
+    assert from_slug[:2] == (200, (static_root / "blog" / "site.css").read_bytes())
     static_urls = [url for url in asset_urls(page) if "/media/" not in url]
     assert len(static_urls) == 4, page
     assert f"{bucket_url}{hashed['blog/site.css']}" in static_urls
