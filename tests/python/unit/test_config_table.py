@@ -82,3 +82,17 @@ def test_a_blank_acl_means_no_acl_and_flags_are_compared_as_given():
     # As bin/compile compares HEROKUIFY_DISABLE: "1" exactly.
     assert config.value_of({"HEROKUIFY_PRUNE": "1"}, "prune") is True
     assert config.value_of({"HEROKUIFY_PRUNE": " 1"}, "prune") is False
+
+
+def test_hashed_names_is_three_way_and_checked_before_any_work():
+    assert config.value_of({}, "hashed_names") is None  # unset: the app's storage decides
+    assert config.value_of({"HEROKUIFY_HASHED_NAMES": "1"}, "hashed_names") is True
+    assert config.value_of({"HEROKUIFY_HASHED_NAMES": "0"}, "hashed_names") is False
+    env = {
+        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "secret-value",
+        "AWS_STORAGE_BUCKET_NAME": "my-assets",
+        "HEROKUIFY_HASHED_NAMES": "true",
+    }
+    with pytest.raises(HerokuifyError, match="HEROKUIFY_HASHED_NAMES must be 1 or 0, not 'true'"):
+        config.Config.from_env(env)
