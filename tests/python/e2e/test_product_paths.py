@@ -486,17 +486,25 @@ def app_with_settings(tmp_path: Path, fixture: str, package: str, extra: str) ->
     return app
 
 
-def manifest_app(tmp_path: Path) -> Path:
-    storages = f'STORAGES = {{"staticfiles": {{"BACKEND": "{MANIFEST_STORAGE}"}}}}\n'
+def manifest_app(tmp_path: Path, legacy: bool = False) -> Path:
+    """The minimal app with ManifestStaticFilesStorage, in STORAGES or (legacy) the name that
+    Django before 4.2 reads."""
+    storages = (
+        f'STATICFILES_STORAGE = "{MANIFEST_STORAGE}"\n'
+        if legacy
+        else f'STORAGES = {{"staticfiles": {{"BACKEND": "{MANIFEST_STORAGE}"}}}}\n'
+    )
     return app_with_settings(tmp_path, "minimal", "minimal_site", storages)
 
 
+@pytest.mark.parametrize(("series", "legacy"), [("5.2", False), ("3.2", True)])
 def test_an_app_with_manifest_storage_keeps_hashed_names(
-    build, config_vars, s3_client, bucket, tmp_path
+    build, config_vars, s3_client, bucket, tmp_path, series, legacy
 ):
-    """ManifestStaticFilesStorage in the app's STORAGES: hashed names without the config var,
-    in the bucket, and one line in the log that says why and how to turn them off."""
-    result = build(manifest_app(tmp_path), config_vars)
+    """ManifestStaticFilesStorage in the app's STORAGES, or in STATICFILES_STORAGE on Django
+    3.2: hashed names without the config var, in the bucket, and one line in the log that says
+    why and how to turn them off."""
+    result = build(manifest_app(tmp_path, legacy), config_vars, series=series)
     assert result.ok, result.output
     assert result.output.count(hashed_on_line(MANIFEST_STORAGE)) == 1, result.output
     manifest = result.build_dir / "staticfiles" / "staticfiles.json"
