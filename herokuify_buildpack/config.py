@@ -202,22 +202,8 @@ def is_secret(name: str) -> bool:
 
 
 def secret_values(env: Mapping[str, str]) -> list[str]:
-    """The values to mask in all output, with the password inside any URL-shaped value."""
-    secrets = []
-    for name, value in env.items():
-        if is_secret(name):
-            secrets.append(value)
-            secrets.extend(_url_password(value))
-    return secrets
-
-
-def _url_password(value: str) -> list[str]:
-    """A password inside a URL (DATABASE_URL and the like) may be printed on its own."""
-    try:
-        password = urlsplit(value.strip()).password
-    except ValueError:
-        return []
-    return [password] if password else []
+    """The values to mask in all output (redaction.py masks the forms each may take)."""
+    return [value for name, value in env.items() if is_secret(name)]
 
 
 @dataclass(frozen=True)

@@ -1,40 +1,22 @@
 """Build output in Heroku's style, through logging, with every secret value masked.
 
 Steps print as "-----> text", details indented by 7 spaces, warnings and errors as
-" !     text". Masking sits
-in the one handler all output passes through, so no code path can print a secret by accident.
+" !     text". The one handler all of it passes through masks it with the build's one redactor,
+before it is cut into lines; masking.py masks whatever else reaches the descriptors.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable
 from typing import TextIO
 
+from herokuify_buildpack.redaction import Redactor
+
 LOGGER_NAME = "herokuify"
-MASK = "[hidden]"
-# Values this short would mask innocent text; no real secret is this short.
-_MIN_SECRET_LENGTH = 6
 
 log = logging.getLogger(LOGGER_NAME)
-
-
-class _Redactor:
-    def __init__(self) -> None:
-        self.secrets: set[str] = set()
-
-    def add(self, values: Iterable[str]) -> None:
-        self.secrets.update(v for v in values if len(v) >= _MIN_SECRET_LENGTH)
-
-    def __call__(self, text: str) -> str:
-        # Longest first, so a secret that contains another is masked whole.
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, MASK)
-        return text
-
-
-redact = _Redactor()
+redact = Redactor()  # the process's one set of secrets, for this logger and for masking.py
 
 
 class _HerokuFormatter(logging.Formatter):

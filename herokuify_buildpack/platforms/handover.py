@@ -1,5 +1,6 @@
-"""What every platform adapter does around the core: read the config vars, mask their secrets,
-check the app's packages, wait on the lister's answers, and report how the build ended.
+"""What every platform adapter does around the core: read the config vars, mask their secrets
+in all that reaches the build's stdout and stderr, check the app's packages, wait on the
+lister's answers, and report how the build ended.
 
 Each adapter's entry point (``bin/compile``, ``bin/build``) starts the lister process and hands
 over with the same three options, which ``parse_args`` reads.
@@ -9,13 +10,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from herokuify_buildpack import errors, output
+from herokuify_buildpack import errors, masking, output
 from herokuify_buildpack.bucket.lister import BucketAnswers, ListerAnswers
 from herokuify_buildpack.errors import HerokuifyError
 from herokuify_buildpack.platforms.envdir import read_env_dir
@@ -46,6 +46,8 @@ def hand_over(env_dir: Path, shown_as: str, args: argparse.Namespace, compile_ap
     output.setup()
     config_vars = read_env_dir(env_dir, shown_as)
     output.redact.add(config_vars.secret_values())
+    # Before anything else prints or the app's code runs.
+    masking.mask_descriptors(output.redact)
     try:
         _check_requirements()
         for reason in config_vars.ignored:
@@ -72,9 +74,8 @@ def hand_over(env_dir: Path, shown_as: str, args: argparse.Namespace, compile_ap
 def exit_now(code: int) -> NoReturn:
     """The build is over, and every file it wrote is closed. Skips the interpreter's teardown,
     which frees every object Django made, one by one: a noticeable part of an unchanged
-    redeploy."""
-    sys.stdout.flush()
-    sys.stderr.flush()
+    redeploy. What the masking pipes still hold is written first."""
+    masking.restore_descriptors()
     os._exit(code)
 
 
