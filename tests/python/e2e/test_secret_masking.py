@@ -1,0 +1,68 @@
+"""An app whose settings and staticfiles finder print their secrets in every way app code can:
+none of it reaches the build's output unmasked, and all of it reaches it."""
+
+from __future__ import annotations
+
+import base64
+import os
+import sys
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "test-fixtures" / "leaky"))
+from leaky_site.leak import WAYS  # noqa: E402
+
+# Where the app prints from; the storage is not imported at build, so it prints nothing.
+PLACES = ("settings", "finder")
+FORMS = ("secret-key", "db-password", "pem-whole", "pem-repr", "pem-line", "quoted-repr")
+FORMS += ("url-encoded",)
+
+
+def planted() -> dict[str, str]:
+    tag = uuid.uuid4().hex[:10]
+    pem_lines = [base64.b64encode(os.urandom(48)).decode() for _ in range(4)]
+    return {
+        "SECRET_KEY": f"django-insecure-leaky-{tag}",
+        "DATABASE_URL": f"postgres://leaky:p%40ss%2Fw0rd-{tag}@db.example.com:5432/leaky",
+        "APP_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----\n"
+        + "\n".join(pem_lines)
+        + "\n-----END PRIVATE KEY-----\n",
+        "APP_QUOTED_TOKEN": f"it's a \"quoted\" back\\slash-{tag}",
+        "APP_URL_TOKEN": f"tok/en+with space&more-{tag}",
+    }
+
+
+def planted_forms(secrets: dict[str, str]) -> list[str]:
+    """Each form the app prints a secret in."""
+    pem = secrets["APP_PRIVATE_KEY"]
+    quoted = secrets["APP_QUOTED_TOKEN"]
+    return [
+        secrets["SECRET_KEY"],
+        secrets["DATABASE_URL"].split(":")[2].split("@")[0],  # the password as written
+        f"p@ss/w0rd-{secrets['SECRET_KEY'][-10:]}",  # and decoded
+        pem,
+        repr(pem)[1:-1],
+        *(line for line in pem.splitlines() if len(line) >= 8),
+        quoted,
+        repr(quoted)[1:-1],
+        secrets["APP_URL_TOKEN"],
+        quote(secrets["APP_URL_TOKEN"], safe=""),
+    ]
+
+
+def test_what_the_app_prints_reaches_the_output_with_every_secret_masked(build, config_vars):
+    secrets = planted()
+    result = build("leaky", {**config_vars, **secrets, "DISABLE_COLLECTSTATIC": "1"})
+    assert result.ok, result.output[-3000:]
+
+    for form in planted_forms(secrets):
+        assert form not in result.output, f"planted form {form!r} is in the build output"
+    lines = result.output.splitlines()
+    for place in PLACES:
+        for way in WAYS:
+            for form in FORMS:
+                marker = f"{place}-{way}-{form} "
+                found = [line for line in lines if marker in line]
+                assert found, f"{marker!r} never reached the output"
+                assert all("[hidden]" in line for line in found), found
