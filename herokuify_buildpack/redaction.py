@@ -216,7 +216,7 @@ def _render(data: bytes, spans: list[list[int]], cut: int, continuing: bool) -> 
     for start, end in spans:
         if start >= cut:
             if start == 0 and continuing:
-                masked_past_cut = end  # nothing written yet: the whole span is still ahead
+                masked_past_cut = end  # held whole again: still the rest of a written mask
             break
         parts.append(data[position:start])
         if not (start == 0 and continuing):
