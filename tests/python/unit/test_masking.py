@@ -42,9 +42,9 @@ MARKERS += ["via-sh", "via-sh-stderr", "via-libc"]
 
 def run_writer(ending: str, merged: bool) -> tuple[str, float]:
     started = time.monotonic()
+    code = f"import sys; sys.path.insert(0, {str(REPO)!r})\n{WRITER}"
     result = subprocess.run(
-        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(REPO)!r})\n{WRITER}"]
-        + [ending],
+        [sys.executable, "-I", "-c", code, ending],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT if merged else subprocess.PIPE,
         timeout=30,

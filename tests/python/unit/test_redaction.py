@@ -13,7 +13,7 @@ PEM_LINES = [
     "r4d3Ut9Us8cKjMZR0dGyBsKyRvOmxVxbyP9aWpUxQ0fHbZtkGmXoHV6XjSr8uYvL",
 ]
 PEM = "-----BEGIN PRIVATE KEY-----\n" + "\n".join(PEM_LINES) + "\n-----END PRIVATE KEY-----\n"
-QUOTED = "it's a \"quoted\" back\\slash\tvalue"
+QUOTED = 'it\'s a "quoted" back\\slash\tvalue'
 DATABASE_URL = "postgres://user:p%40ss-w0rd%2Fx@db.example.com:5432/app"
 
 
