@@ -29,6 +29,10 @@ DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DI
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_FINDERS = ["leaky_site.finders.LeakyFinder"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "leaky_site.storage.LeakyStaticStorage"},
+}
 
 LOGGING = {
     "version": 1,

@@ -1,5 +1,5 @@
-"""An app whose settings and staticfiles finder print their secrets in every way app code can:
-none of it reaches the build's output unmasked, and all of it reaches it."""
+"""An app whose settings, staticfiles finder and storage print their secrets in every way app
+code can: none of it reaches the build's output unmasked, and all of it reaches it."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ FIXTURES = Path(__file__).resolve().parents[3] / "test-fixtures"
 WAYS = runpy.run_path(str(FIXTURES / "leaky" / "leaky_site" / "leak.py"))["WAYS"]
 OUR_HEADER = "-----> herokuify: static and media files on S3"
 
-# Where the app prints from; the storage is not imported at build, so it prints nothing.
-PLACES = ("settings", "finder")
+# Where the app prints from: its settings, its finder, and its static storage's module, which
+# the build imports to learn whether it hashes names.
+PLACES = ("settings", "finder", "storage")
 FORMS = ("secret-key", "db-password", "pem-whole", "pem-repr", "pem-line", "quoted-repr")
 FORMS += ("url-encoded",)
 
