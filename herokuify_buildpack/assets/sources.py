@@ -60,9 +60,10 @@ def check_sources(
                 folder_inside[folder] = _inside(Path(folder).resolve(), allowed)
             _check_source(name, source, folder_inside[folder], allowed)
             sources.append(Path(source))
-            # As collectstatic names the file it collects.
+            # As collectstatic names the file it collects: Storage.save makes a backslash a
+            # folder separator.
             prefix = getattr(storage, "prefix", None)
-            names.add(os.path.join(prefix, name) if prefix else name)
+            names.add((os.path.join(prefix, name) if prefix else name).replace("\\", "/"))
     for folder in source_folders.values():
         if folder.is_relative_to(collected_into) or collected_into.is_relative_to(folder):
             raise errors.STATIC_ROOT_OVERLAPS_SOURCES(static_root=static_root, folder=folder)
