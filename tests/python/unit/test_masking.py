@@ -65,3 +65,47 @@ def test_a_child_holding_the_pipe_does_not_hold_up_the_end():
     output, elapsed = run_writer("lingering-child", merged=True)
     assert "via-libc [hidden]" in output
     assert elapsed < 5
+
+
+GIL_HOLDING_WRITER = f"""
+import ctypes, sys
+sys.path.insert(0, {str(REPO)!r})
+from herokuify_buildpack import masking
+from herokuify_buildpack.platforms import handover
+from herokuify_buildpack.redaction import Redactor
+
+redactor = Redactor()
+redactor.add([{SECRET!r}])
+masking.mask_descriptors(redactor)
+# PyDLL keeps the GIL during the call, as C extensions that print often do; far more than a
+# pipe holds, so the write completes only if something outside this process drains the pipe.
+line = (b"x" * 99 + b"\\n") * 3000 + {SECRET!r}.encode() + b"\\n"
+ctypes.PyDLL(None).write(1, line, len(line))
+handover.exit_now(0)
+"""
+
+
+def test_c_code_that_holds_the_gil_can_write_more_than_a_pipe_holds():
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", GIL_HOLDING_WRITER], stdout=subprocess.PIPE, timeout=30
+    )
+    assert result.returncode == 0
+    assert result.stdout == (b"x" * 99 + b"\n") * 3000 + b"[hidden]\n"
+
+
+def test_a_killed_build_ends_its_masker_too():
+    """The masker passes on what the build said, and ends soon after it, however it ended."""
+    code = f"import sys; sys.path.insert(0, {str(REPO)!r})\n" + (
+        "import os, signal\n"
+        "from herokuify_buildpack import masking\n"
+        "from herokuify_buildpack.redaction import Redactor\n"
+        "redactor = Redactor(); redactor.add([" + repr(SECRET) + "])\n"
+        "masking.mask_descriptors(redactor)\n"
+        "os.write(1, b'before-kill " + SECRET + "\\n')\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-I", "-c", code], stdout=subprocess.PIPE, timeout=30)
+    assert result.returncode == -9
+    assert result.stdout == b"before-kill [hidden]\n"
+    assert time.monotonic() - started < 5
