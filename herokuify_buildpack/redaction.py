@@ -23,9 +23,8 @@ _SHORT_TAIL = 8  # held ends shorter than this are looked up one by one
 
 def variants(value: str) -> set[bytes]:
     """Every form of ``value`` worth masking, none shorter than MIN_SECRET_LENGTH."""
-    parts = [value, *_url_passwords(value)]
-    if "\n" in value.strip():
-        parts += [line.strip() for line in value.splitlines()]
+    parts = [value, *_url_passwords(value), *_json_strings(value)]
+    parts += [line.strip() for part in parts if "\n" in part.strip() for line in part.splitlines()]
     found: set[bytes] = set()
     for part in parts:
         found |= _forms(part)
@@ -54,6 +53,27 @@ def _forms(value: str) -> set[bytes]:
             unquote_to_bytes(raw.replace(b"+", b" ")),
         }
     return forms
+
+
+def _json_strings(value: str) -> list[str]:
+    """The strings inside a JSON value (a service account's credentials, say): an app prints
+    its fields once parsed, a private key with real newlines, never in the var's own form."""
+    if not value.lstrip().startswith(("{", "[")):
+        return []
+    try:
+        pending = [json.loads(value)]
+    except ValueError:
+        return []
+    strings = []
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            strings.append(item)
+        elif isinstance(item, dict):
+            pending += [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            pending += item
+    return strings
 
 
 def _url_passwords(value: str) -> list[str]:

@@ -89,6 +89,9 @@ def test_a_stream_cut_at_every_byte_is_masked_as_the_whole():
     masking = redactor(*SECRETS)
     whole = masking.mask(OUTPUT)
     assert b"p@ss-w0rd/y abcdef1\n" in whole  # near misses are kept, in full
+    planted = [*PEM_LINES, QUOTED, repr(QUOTED), "p@ss-w0rd/x", "abcdef12ghij"]
+    for form in planted:
+        assert form.encode() not in whole, form  # what the streams are compared with is masked
     for cut in range(len(OUTPUT) + 1):
         assert streamed(masking, [OUTPUT[:cut], OUTPUT[cut:]]) == whole, cut
 
@@ -111,3 +114,18 @@ def test_a_stream_never_writes_a_secret_s_start_before_it_knows():
 def test_a_mask_that_spans_chunks_is_written_once():
     masking = redactor("abcdef12", "ef12ghij")
     assert streamed(masking, [b"abcdef12g", b"hij."]) == MASK.encode() + b"."
+
+
+def test_the_strings_inside_a_json_value_are_masked_as_an_app_prints_them():
+    """A service account's JSON: the app prints its private key once parsed, with real
+    newlines, in no form of the config var's own text."""
+    key = (
+        "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"
+    )
+    credentials = json.dumps({"type": "service_account", "private_key": key, "ids": ["zq81xk3"]})
+    masking = redactor(credentials)
+    printed = f"key:\n{key}id zq81xk3\n  MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n".encode()
+    masked = masking.mask(printed)
+    assert b"MIIEvQIBADANBgkqhkiG9w0BAQEFAASC" not in masked
+    assert b"zq81xk3" not in masked
+    assert masked.startswith(b"key:\n")
