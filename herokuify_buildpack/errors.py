@@ -109,7 +109,8 @@ STATIC_ROOT_OVERLAPS_SOURCES = Entry(
 STATIC_ROOT_HOLDS_OTHER_FILES = Entry(
     "STATIC_ROOT ({static_root}) holds {name}, which collectstatic did not make: the build "
     "clears STATIC_ROOT, and never deletes the app's own files.",
-    "Give STATIC_ROOT a folder of its own, such as BASE_DIR / 'staticfiles'.",
+    "Give STATIC_ROOT a folder of its own, such as BASE_DIR / 'staticfiles'; if heroku/python's "
+    "collectstatic wrote {name}, heroku config:set DISABLE_COLLECTSTATIC=1 avoids it.",
     anchor="failure-modes",
 )
 STATIC_FILES_UNLISTABLE = Entry("cannot list static files: {reason}: {filename}")

@@ -51,6 +51,7 @@ def named_file(line: str, static_root: Path) -> str:
     found = re.search(rf"STATIC_ROOT \({re.escape(str(static_root))}\) holds (.+?), which", line)
     assert found, line
     assert "BASE_DIR / 'staticfiles'" in line, line
+    assert f"collectstatic wrote {found[1]}, heroku config:set DISABLE_COLLECTSTATIC=1" in line
     return found[1]
 
 
@@ -156,6 +157,38 @@ def test_heroku_pythons_hashed_output_is_cleared(build, tmp_path, config_vars, s
     assert cleared_count(result) == 2 * int(copied[1]) + 1
     collected = files_under(result.build_dir / "staticfiles")
     assert "staticfiles.json" in collected
+    assert any(re.fullmatch(r"minimal/site\.[0-9a-f]{12}\.css", name) for name in collected)
+
+
+def test_a_manifest_the_apps_storage_names_is_cleared(
+    build, tmp_path, config_vars, s3_client, bucket
+):
+    """A ManifestStaticFilesStorage subclass with a manifest_name of its own: heroku/python's
+    collectstatic (DISABLE_COLLECTSTATIC unset) leaves assets-manifest.json beside the hashed
+    copies. It is a manifest by its content, so the build clears it and collects again."""
+    app = app_copy(tmp_path)
+    (app / "minimal_site" / "storage.py").write_text(
+        "from django.contrib.staticfiles.storage import ManifestStaticFilesStorage\n\n\n"
+        "class AssetsStorage(ManifestStaticFilesStorage):\n"
+        '    manifest_name = "assets-manifest.json"\n'
+    )
+    edit(
+        app / MINIMAL_SETTINGS,
+        STATIC_ROOT_LINE,
+        STATIC_ROOT_LINE + "STORAGES = {\n"
+        '    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},\n'
+        '    "staticfiles": {"BACKEND": "minimal_site.storage.AssetsStorage"},\n'
+        "}\n",
+    )
+
+    result = build(app, config_vars)
+    assert result.ok, result.output[-4000:]
+    copied = re.search(r"(\d+) static files copied", result.outputs["heroku/python"])
+    assert copied, result.outputs["heroku/python"]
+    assert cleared_count(result) == 2 * int(copied[1]) + 1  # sources, hashed copies, manifest
+    collected = files_under(result.build_dir / "staticfiles")
+    assert "assets-manifest.json" not in collected
+    assert "static/assets-manifest.json" not in app_keys(s3_client, bucket)
     assert any(re.fullmatch(r"minimal/site\.[0-9a-f]{12}\.css", name) for name in collected)
 
 
