@@ -19,7 +19,12 @@ from herokuify_buildpack.assets.app import GENERATED_MODULE, DjangoApp
 from herokuify_buildpack.assets.links import BackgroundLinks
 from herokuify_buildpack.assets.prehash import SourceEtags
 from herokuify_buildpack.assets.sources import check_sources
-from herokuify_buildpack.assets.staticroot import CollectedNames, CompressorOutput, clear
+from herokuify_buildpack.assets.staticroot import (
+    MANIFEST,
+    CollectedNames,
+    CompressorOutput,
+    clear,
+)
 from herokuify_buildpack.upload.publish import StaticSource
 
 
@@ -56,7 +61,8 @@ def collect(
 
     static_root = Path(settings.STATIC_ROOT)
     sources = check_sources(app.build_dir, app.root, static_root, packages_dir)
-    clear(static_root, CollectedNames(sources.collected_names, _compressor_output()))
+    compressor = _compressor_output()
+    clear(static_root, CollectedNames(sources.collected_names, compressor))
     etags = SourceEtags(sources.paths)  # hashed in a second process while collectstatic links
     _share_etags_with_storage(etags)
     links = BackgroundLinks()
@@ -70,26 +76,26 @@ def collect(
             call_command(command, interactive=False, link=True, verbosity=verbosity)
         except Exception as exc:
             raise errors.COLLECTSTATIC_FAILED(failure=type(exc).__name__, exc=exc) from exc
-        compressed = _compresses_offline()
-        if compressed:
+        offline = compressor if compressor is not None and _compresses_offline() else None
+        if offline is not None:
             links.wait()  # compress reads the collected files through STATIC_ROOT
             _compress(verbosity)
     writer.flush()
 
     immutable: set[str] = set()
     local_only: set[str] = set()
-    manifest = static_root / "staticfiles.json"
+    manifest = static_root / MANIFEST
     if manifest.is_file():
         immutable.update(json.loads(manifest.read_text())["paths"].values())
-        local_only.add(manifest.name)
-    if compressed:
-        output_dir = settings.COMPRESS_OUTPUT_DIR.strip("/")
-        local_only.add(f"{output_dir}/{settings.COMPRESS_OFFLINE_MANIFEST}")
-        immutable.update(
-            path.relative_to(static_root).as_posix()
-            for path in (static_root / output_dir).rglob("*")
-            if path.is_file()
-        )
+        local_only.add(MANIFEST)
+    if offline is not None:
+        local_only.add(offline.manifest_name)
+        # What compress wrote, compressed siblings included; not collected files beside it.
+        bundles = CollectedNames(frozenset(), offline)
+        for path in (static_root / offline.folder).rglob("*"):
+            name = path.relative_to(static_root).as_posix()
+            if path.is_file() and bundles.made(name):
+                immutable.add(name)
     static = StaticSource(
         static_root,
         frozenset(immutable - local_only),
@@ -124,10 +130,9 @@ def _compressor_output() -> CompressorOutput | None:
 
 
 def _compresses_offline() -> bool:
+    """Whether the app, which has django-compressor, builds its bundles offline."""
     from django.conf import settings
 
-    if "compressor" not in settings.INSTALLED_APPS:
-        return False
     if not getattr(settings, "COMPRESS_OFFLINE", False):
         output.info("django-compressor: COMPRESS_OFFLINE is off, so no offline bundles to build")
         return False
