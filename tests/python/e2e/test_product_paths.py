@@ -600,3 +600,21 @@ def test_compressor_filters_are_kept_and_a_replaced_storage_is_named(
     bundle = next(body for body in bodies if b"font-family" in body)
     assert b'url("data:image/png;base64,' in bundle  # the app's own filter
     assert b"\n  " not in bundle  # minified
+
+
+def test_compressor_output_in_static_root_itself(build, config_vars, s3_client, bucket, tmp_path):
+    """COMPRESS_OUTPUT_DIR = "": bundles land in css/ and js/ of STATIC_ROOT, beside collected
+    files. Only the bundles are immutable, and the offline manifest stays in the slug."""
+    app = app_with_settings(tmp_path, "compressor", "shop_site", 'COMPRESS_OUTPUT_DIR = ""\n')
+    result = build(app, config_vars)
+    assert result.ok, result.output
+    keys = static_keys(s3_client, bucket)
+    assert "static/manifest.json" not in keys
+    assert (result.build_dir / "staticfiles" / "manifest.json").is_file()
+    bundles = {
+        key for key in keys if re.fullmatch(r"static/(css|js)/(?:.+\.)?[0-9a-f]{12}\.\1", key)
+    }
+    assert len(bundles) >= 2, keys
+    for key in keys:
+        cache_control = s3_client.head_object(Bucket=bucket, Key=key)["CacheControl"]
+        assert cache_control == (IMMUTABLE if key in bundles else SHORT_LIVED), key
