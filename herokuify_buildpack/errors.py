@@ -62,6 +62,10 @@ DJANGO_TOO_OLD = Entry(
     "the app installs Django {version}, and herokuify supports {supported}:",
     "require {line} in requirements.txt",
 )
+PYTHON_TOO_NEW_FOR_DJANGO = Entry(
+    "Django {django} runs on Python {newest} at the newest, and the build runs Python {python}:",
+    "pin Python {newest} with a .python-version file at the app root that says {newest}",
+)
 NO_MANAGE_PY = Entry(
     "no manage.py within 3 levels of the app root.",
     "herokuify only builds Django apps; commit manage.py or remove this buildpack.",

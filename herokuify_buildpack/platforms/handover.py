@@ -90,3 +90,8 @@ def _check_requirements() -> None:
         raise errors.DJANGO_TOO_OLD(
             version=old, supported=requirements.SUPPORTED_DJANGO, line=requirements.DJANGO_LINE
         )
+    mismatch = requirements.python_too_new_for_django()
+    if mismatch:
+        raise errors.PYTHON_TOO_NEW_FOR_DJANGO(
+            django=mismatch.django, python=mismatch.python, newest=mismatch.newest
+        )

@@ -38,6 +38,9 @@ DJANGO_SERIES = {
 }
 # Below the supported floor, for the test that the build refuses it in one line.
 OLD_DJANGO_SERIES = {"3.1": ("Django>=3.1,<3.2", "3.11")}
+# A supported Django on a Python it cannot import on (cgi is gone from 3.13), as on a platform
+# whose default Python is newer than the app's Django.
+MISMATCHED_SERIES = {"3.2-on-3.13": ("Django>=3.2,<3.3", "3.13")}
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +81,7 @@ def standin_for(app: str, series: str = "5.2") -> StandIn:
     """The stand-in for heroku/python for an app and Django series; its venv is built once."""
     key = (app, series)
     if key not in _standins:
-        constraint, python = {**DJANGO_SERIES, **OLD_DJANGO_SERIES}[series]
+        constraint, python = {**DJANGO_SERIES, **OLD_DJANGO_SERIES, **MISMATCHED_SERIES}[series]
         _standins[key] = StandIn(FIXTURES / app, python=python_for(python), django=constraint)
     return _standins[key]
 

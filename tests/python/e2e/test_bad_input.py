@@ -220,6 +220,20 @@ def test_django_older_than_3_2_fails_in_one_line(
     assert "require Django>=3.2 in requirements.txt" in line
 
 
+def test_django_3_2_on_python_3_13_names_the_python_to_pin(
+    build, planted, secret, s3_client, bucket
+):
+    """Django 3.2 imports cgi, gone from Python 3.13: without a .python-version, heroku/python's
+    newer default Python installs it, and django.setup() would fail as if the settings were
+    wrong. The build says which Python to pin before starting Django."""
+    result = build("minimal", {**planted, **QUIET_PYTHON}, series="3.2-on-3.13")
+    line = assert_fails_cleanly(
+        result, secret, s3_client, bucket, "Django 3.2.", "Python 3.13.", "Python 3.12 at"
+    )
+    assert "pin Python 3.12 with a .python-version file" in line
+    assert "settings" not in line
+
+
 # 3-4. Credentials and bucket ------------------------------------------------------------------
 
 
