@@ -177,6 +177,11 @@ def all_names() -> list[str]:
     return [name for row in CONFIG_VARS for name in row.names]
 
 
+def names_of(key: str) -> tuple[str, ...]:
+    """One row's names, the preferred one first."""
+    return _BY_KEY[key].names
+
+
 def value_of(env: Mapping[str, str], key: str) -> Any:
     """One row's value: parsed from the first of its names that is set, else its default."""
     row = _BY_KEY[key]

@@ -42,7 +42,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 STACK = "heroku-24"
 CLEAN_PATH = "/usr/local/bin:/usr/bin:/bin"
 IGNORED = (".git", "__pycache__", "staticfiles", ".heroku", "*.sqlite3", ".venv")
-BUCKET_VARS = ("AWS_STORAGE_BUCKET_NAME", "BUCKETEER_BUCKET_NAME")
+BUCKET_VARS = buildpack_config.names_of("bucket")
 LOCAL_BUCKET = "herokuify-local"
 # How the next buildpack's compile starts: with the previous buildpack's export file sourced.
 SOURCE_EXPORT = 'set -e; source "$0"; exec "$@"'
