@@ -29,6 +29,7 @@ from herokuify_dev.envdir import write_env_dir
 from herokuify_dev.localstate import (
     DEFAULT_STATE_ROOT,
     AppState,
+    Listing,
     StateBusy,
     restore_bucket,
     save_bucket,
@@ -175,7 +176,9 @@ def _unpassed_switches(env_args: Mapping[str, str], caller_env: Mapping[str, str
 
 
 @contextlib.contextmanager
-def _s3_for_build(env_args: Mapping[str, str], state: AppState | None) -> Iterator[dict[str, str]]:
+def _s3_for_build(
+    env_args: Mapping[str, str], state: AppState | None, cache_dir: Path | None
+) -> Iterator[dict[str, str]]:
     """The S3 config vars for the build, starting a local moto server when none are given; its
     bucket starts with what ``state`` kept of the last run, and is kept for the next."""
     if state is None:
@@ -184,23 +187,38 @@ def _s3_for_build(env_args: Mapping[str, str], state: AppState | None) -> Iterat
     with running_s3_server() as server:
         server.create_bucket(LOCAL_BUCKET)
         client = server.client()
-        kept = restore_bucket(client, LOCAL_BUCKET, state.bucket_dir)
+        restored = restore_bucket(client, LOCAL_BUCKET, state.bucket_dir)
         shown = (
-            f"{kept} objects kept from the last run (--fresh empties it)"
-            if kept
+            f"{len(restored)} objects kept from the last run (--fresh empties it)"
+            if restored
             else "empty, as on a first push"
         )
         print(f"-----> Local S3 (moto) at {server.endpoint_url}, bucket {LOCAL_BUCKET}: {shown}")
-        yield {
-            "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID,
-            "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_ACCESS_KEY,
-            "AWS_STORAGE_BUCKET_NAME": LOCAL_BUCKET,
-            "AWS_S3_REGION_NAME": "us-east-1",
-            "AWS_S3_ENDPOINT_URL": server.endpoint_url,
-        }
+        try:
+            yield {
+                "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID,
+                "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_ACCESS_KEY,
+                "AWS_STORAGE_BUCKET_NAME": LOCAL_BUCKET,
+                "AWS_S3_REGION_NAME": "us-east-1",
+                "AWS_S3_ENDPOINT_URL": server.endpoint_url,
+            }
+        finally:
+            _keep_bucket(client, state, restored, cache_dir)
+
+
+def _keep_bucket(client: Any, state: AppState, restored: Listing, cache_dir: Path | None) -> None:
+    """Saves the bucket however the build ended, Ctrl-C and errors included: the kept CACHE_DIR
+    already records each upload, and the next run trusts it for what the bucket holds. When
+    the bucket cannot be saved, that CACHE_DIR goes, so the two never disagree."""
+    try:
         _print_bucket_summary(client)
-        save_bucket(client, LOCAL_BUCKET, state.bucket_dir)
-        print(f"       kept for the next run in {state.folder} (--fresh empties it)")
+        save_bucket(client, LOCAL_BUCKET, state.bucket_dir, restored)
+    except BaseException:
+        if cache_dir == state.cache_dir:
+            shutil.rmtree(state.cache_dir, ignore_errors=True)
+            print(f" !     The local bucket could not be kept: emptied {state.cache_dir} too")
+        raise
+    print(f"       kept for the next run in {state.folder} (--fresh empties it)")
 
 
 def _print_bucket_summary(client: Any) -> None:
@@ -346,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
                     state.forget()
                 if args.cache_dir is None:
                     args.cache_dir = state.cache_dir
-            s3_vars = held.enter_context(_s3_for_build(env_args, state))
+            s3_vars = held.enter_context(_s3_for_build(env_args, state, args.cache_dir))
             config = {**s3_vars, **env_args}
             print("-----> Config vars: " + ", ".join(_shown(k, v) for k, v in config.items()))
             ok, steps, folders = PLATFORMS[args.platform](app_dir, config, standin, workdir, args)

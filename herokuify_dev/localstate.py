@@ -1,9 +1,9 @@
 """What `script/local-build` keeps of an app between runs, so that the next run is a redeploy:
 its CACHE_DIR, and the objects of the local S3 server's bucket.
 
-moto keeps its objects in memory only, so they are saved to files when a run ends and put back
-into the next run's fresh server before its build. Each app has a folder of its own under the
-state root, named after the app's folder and a digest of its resolved path:
+moto keeps its objects in memory only, so they are saved to files when a run ends, however it
+ends, and put back into the next run's fresh server before its build. Each app has a folder of
+its own under the state root, named after the app's folder and a digest of its resolved path:
 
     <root>/<name>-<digest>/cache/     the build's CACHE_DIR
     <root>/<name>-<digest>/bucket/    objects.json and one file per object's bytes
@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -74,22 +75,43 @@ class AppState:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def save_bucket(client: Any, bucket: str, folder: Path) -> int:
+# Each object as the running server lists it: key -> (ETag, LastModified).
+Listing = dict[str, tuple[str, str]]
+
+
+def list_objects(client: Any, bucket: str) -> Listing:
+    return {
+        obj["Key"]: (obj["ETag"], obj["LastModified"].isoformat())
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        for obj in page.get("Contents", [])
+    }
+
+
+def save_bucket(client: Any, bucket: str, folder: Path, restored: Listing | None = None) -> int:
     """Writes every object of ``bucket`` to ``folder``, replacing what it held; returns how many.
-    The new copy is complete before the old one goes, so an interrupted save loses nothing."""
+    An object listed as it was ``restored`` from ``folder`` is kept from there, not downloaded
+    again: the LastModified as well as the ETag must match, since copying an object onto itself
+    with new headers (as the build does when only they change) keeps its ETag. The new copy is
+    complete before the old one goes, so an interrupted save loses nothing."""
     partial = folder.with_name(folder.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    keys = [
-        obj["Key"]
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
-        for obj in page.get("Contents", [])
-    ]
+    listing = list_objects(client, bucket)
+    keys = list(listing)
+    index = folder / INDEX
+    kept = {
+        entry["key"]: entry
+        for entry in (json.loads(index.read_text()) if restored and index.is_file() else [])
+        if entry["key"] in listing and restored.get(entry["key"]) == listing[entry["key"]]
+    }
 
     def save(number: int) -> dict[str, Any]:
         key = keys[number]
-        answer = client.get_object(Bucket=bucket, Key=key)
         body = f"{number:06d}"
+        if key in kept:
+            _link_or_copy(folder / kept[key]["body"], partial / body)
+            return {**kept[key], "body": body}
+        answer = client.get_object(Bucket=bucket, Key=key)
         (partial / body).write_bytes(answer["Body"].read())
         headers = {name: answer[name] for name in KEPT_HEADERS if answer.get(name)}
         if answer.get("Metadata"):
@@ -113,8 +135,16 @@ def save_bucket(client: Any, bucket: str, folder: Path) -> int:
     return len(entries)
 
 
-def restore_bucket(client: Any, bucket: str, folder: Path) -> int:
-    """Puts the objects saved in ``folder`` into ``bucket``; returns how many.
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)  # the old copy is removed once the new one is complete
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def restore_bucket(client: Any, bucket: str, folder: Path) -> Listing:
+    """Puts the objects saved in ``folder`` into ``bucket``; returns them as listed after, for
+    ``save_bucket`` to tell which the build left alone.
 
     Each gets the LastModified of its restore: S3 sets it and cannot be told otherwise. That
     is safe for pruning (bucket/pruning.py), which only ever deletes what is old enough: assets
@@ -125,7 +155,7 @@ def restore_bucket(client: Any, bucket: str, folder: Path) -> int:
     waits at most PRUNE_LEASE for it, as it would on S3 right after the kill."""
     index = folder / INDEX
     if not index.is_file():
-        return 0
+        return {}
     from boto3.s3.transfer import TransferConfig
 
     entries = json.loads(index.read_text())
@@ -143,4 +173,7 @@ def restore_bucket(client: Any, bucket: str, folder: Path) -> int:
 
     with ThreadPoolExecutor(_CONCURRENCY) as pool:
         list(pool.map(restore, entries))
-    return len(entries)
+    # LastModified counts whole seconds: once the restore's last one is over, any write of the
+    # build shows as a change to save_bucket, even one that keeps the ETag.
+    time.sleep(1 - time.time() % 1)
+    return list_objects(client, bucket)

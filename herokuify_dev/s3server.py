@@ -62,6 +62,9 @@ class S3Server:
             stdout=self._stderr,
             stderr=self._stderr,
             env={**os.environ, **env} if env else None,
+            # Its own session: a Ctrl-C meant for a local build must leave the server up, so
+            # that what the build wrote can still be saved (localbuild.py); stop() ends it.
+            start_new_session=True,
         )
         try:
             self._wait_ready(timeout)

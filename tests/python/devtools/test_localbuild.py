@@ -1,16 +1,22 @@
+import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 
+from herokuify_dev import localbuild
 from herokuify_dev.envdir import read_env_dir, write_env_dir
 from herokuify_dev.localbuild import build_app
+from herokuify_dev.localstate import AppState, restore_bucket, save_bucket
 from herokuify_dev.pythons import PythonRequest, requested_python
+from herokuify_dev.s3server import make_client
 from herokuify_dev.standin import StandIn, find_manage_py
 
 REPO = Path(__file__).resolve().parents[3]
@@ -298,6 +304,122 @@ def test_second_local_build_is_a_redeploy(tmp_path):
     assert fresh.returncode == 0, fresh.stdout[-3000:] + fresh.stderr[-3000:]
     assert fresh.stdout.splitlines()[0].endswith("herokuify-local: empty, as on a first push")
     assert f"Done: {files} files uploaded, 0 unchanged" in fresh.stdout
+
+
+@pytest.mark.parametrize("ending", [KeyboardInterrupt, RuntimeError])
+def test_the_local_bucket_is_kept_however_the_build_ends(tmp_path, ending):
+    """A Ctrl-C or an error mid-build: CACHE_DIR already records the uploads made, so the
+    bucket that holds them is kept with it."""
+    state = AppState(tmp_path / "app")
+    with pytest.raises(ending), localbuild._s3_for_build({}, state, state.cache_dir) as s3:
+        client = make_client(s3["AWS_S3_ENDPOINT_URL"])
+        client.put_object(Bucket=s3["AWS_STORAGE_BUCKET_NAME"], Key="static/a.css", Body=b"a")
+        raise ending()
+    saved = json.loads((state.bucket_dir / "objects.json").read_text())
+    assert [entry["key"] for entry in saved] == ["static/a.css"]
+
+
+CTRL_C_RUN = """
+import sys, time
+from pathlib import Path
+from herokuify_dev.localbuild import _s3_for_build
+from herokuify_dev.localstate import AppState
+from herokuify_dev.s3server import make_client
+
+state = AppState(Path(sys.argv[1]))
+with _s3_for_build({}, state, state.cache_dir) as s3:
+    client = make_client(s3["AWS_S3_ENDPOINT_URL"])
+    client.put_object(Bucket=s3["AWS_STORAGE_BUCKET_NAME"], Key="static/a.css", Body=b"a")
+    print("uploaded", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_ctrl_c_in_a_terminal_keeps_the_local_bucket(tmp_path):
+    """Ctrl-C signals the terminal's whole process group: the moto server must outlive it."""
+    with subprocess.Popen(
+        [sys.executable, "-c", CTRL_C_RUN, tmp_path / "app"],
+        cwd=REPO,
+        env={**SHELL, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a group of its own, as a terminal's foreground job has
+    ) as run:
+        try:
+            assert "uploaded\n" in iter(run.stdout.readline, ""), run.stderr.read()
+            os.killpg(run.pid, signal.SIGINT)
+            _, errors = run.communicate(timeout=30)
+        finally:
+            if run.poll() is None:
+                os.killpg(run.pid, signal.SIGKILL)
+    assert "KeyboardInterrupt" in errors
+    saved = json.loads((tmp_path / "app" / "bucket" / "objects.json").read_text())
+    assert [entry["key"] for entry in saved] == ["static/a.css"]
+
+
+def test_a_bucket_that_cannot_be_kept_takes_the_kept_cache_with_it(tmp_path, monkeypatch):
+    def fail(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(localbuild, "save_bucket", fail)
+    state = AppState(tmp_path / "app")
+    for cache_dir in (tmp_path / "users-own-cache", state.cache_dir):
+        cache_dir.mkdir(parents=True)
+        (cache_dir / "uploads").write_text("static/a.css")
+        with (
+            pytest.raises(OSError, match="disk full"),
+            localbuild._s3_for_build({}, state, cache_dir),
+        ):
+            pass
+    assert not state.cache_dir.exists()
+    assert (tmp_path / "users-own-cache" / "uploads").exists()  # --cache-dir: not ours to empty
+
+
+def test_saving_downloads_only_what_changed_since_the_restore(s3_server, tmp_path):
+    """A redeploy's save fetches only the objects the build wrote, including one copied onto
+    itself with new headers, which keeps its ETag."""
+    client, folder = s3_server.client(), tmp_path / "bucket"
+    first, second, third = (f"keep-{uuid.uuid4().hex[:12]}" for _ in range(3))
+    for name in (first, second, third):
+        s3_server.create_bucket(name)
+    for key in ("same.css", "new-body.css", "new-headers.css"):
+        client.put_object(
+            Bucket=first, Key=key, Body=key.encode(), ContentType="text/css", ACL="public-read"
+        )
+    save_bucket(client, first, folder)
+    restored = restore_bucket(client, second, folder)
+
+    client.put_object(Bucket=second, Key="new-body.css", Body=b"changed", ContentType="text/css")
+    client.copy_object(
+        Bucket=second,
+        Key="new-headers.css",
+        CopySource={"Bucket": second, "Key": "new-headers.css"},
+        MetadataDirective="REPLACE",
+        ContentType="text/css",
+        CacheControl="max-age=60",
+        ACL="public-read",
+    )
+    client.put_object(Bucket=second, Key="added.css", Body=b"added")
+    fetched = []
+    for call in ("GetObject", "GetObjectAcl"):
+        client.meta.events.register(
+            f"before-call.s3.{call}", lambda params, **_: fetched.append(params["url_path"])
+        )
+    assert save_bucket(client, second, folder, restored) == 4
+    assert sorted(fetched) == sorted(
+        f"/{key}{suffix}"
+        for key in ("new-body.css", "new-headers.css", "added.css")
+        for suffix in ("", "?acl")
+    )
+
+    restore_bucket(client, third, folder)
+    same = client.get_object(Bucket=third, Key="same.css")
+    assert (same["Body"].read(), same["ContentType"]) == (b"same.css", "text/css")
+    grants = client.get_object_acl(Bucket=third, Key="same.css")["Grants"]
+    assert any(grant["Grantee"].get("URI", "").endswith("AllUsers") for grant in grants)
+    assert client.get_object(Bucket=third, Key="new-body.css")["Body"].read() == b"changed"
+    assert client.get_object(Bucket=third, Key="new-headers.css")["CacheControl"] == "max-age=60"
 
 
 def test_only_the_buildpack_s_names_pass_from_the_shell(config_vars, bucket, tmp_path):
