@@ -398,8 +398,14 @@ def _app_python(app_dir: Path, platform: str) -> Path | None:
     system = Path(f"/usr/bin/python{request.version}" if request else "/usr/bin/python3")
     if request is None:
         return system if platform == "dokku" else Path(sys.executable)
+    if platform == "dokku" and not system.exists():
+        print(
+            f" !     The app's {request.source} asks for Python {request.version}: Dokku's "
+            f"stand-in needs it as {system}, which its build user can run, or pass --python PATH"
+        )
+        return None
     try:
-        python = system if platform == "dokku" and system.exists() else python_for(request.version)
+        python = system if platform == "dokku" else python_for(request.version)
     except PythonNotFound:
         print(
             f" !     The app's {request.source} asks for Python {request.version}, which is not "

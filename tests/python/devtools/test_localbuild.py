@@ -490,3 +490,15 @@ def test_python_not_installed_fails_in_one_line(tmp_path, name, text):
         f" !     The app's {name} asks for Python 3.99, which is not installed here: "
         "pyenv install 3.99, or pass --python PATH\n"
     )
+
+
+def test_dokku_needs_the_requested_python_under_usr_bin(tmp_path, capsys, monkeypatch):
+    """Dokku's build user cannot run a pyenv Python under root's home: no fallback to one."""
+    pyenv_python = Path.home() / ".pyenv" / "versions" / "3.99.0" / "bin" / "python3.99"
+    monkeypatch.setattr(localbuild, "python_for", lambda version: pyenv_python)
+    (tmp_path / ".python-version").write_text("3.99\n")
+    assert localbuild._app_python(tmp_path, "dokku") is None
+    assert capsys.readouterr().out == (
+        " !     The app's .python-version asks for Python 3.99: Dokku's stand-in needs it as "
+        "/usr/bin/python3.99, which its build user can run, or pass --python PATH\n"
+    )
