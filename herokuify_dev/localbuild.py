@@ -184,7 +184,10 @@ def _s3_for_build(
     if state is None:
         yield _bucket_config(env_args, os.environ)
         return
-    with running_s3_server() as server:
+    with running_s3_server(port=state.port) as server:
+        if server.port != state.port and state.port is not None:
+            print(f" !     Port {state.port} is taken: URLs in the built files change this run")
+        state.keep_port(server.port)
         server.create_bucket(LOCAL_BUCKET)
         client = server.client()
         restored = restore_bucket(client, LOCAL_BUCKET, state.bucket_dir)

@@ -58,6 +58,19 @@ class AppState:
     def bucket_dir(self) -> Path:
         return self.folder / "bucket"
 
+    @property
+    def port(self) -> int | None:
+        """The local server's port in the last run. The bucket's URL is in what the build makes
+        (django-compressor writes it into its bundles), so a redeploy needs the same one."""
+        try:
+            return int((self.folder / "port").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def keep_port(self, port: int) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / "port").write_text(str(port))
+
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Held for a whole run: two runs at once would each save a bucket the other changed."""

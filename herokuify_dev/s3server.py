@@ -134,11 +134,12 @@ def make_client(endpoint_url: str, region: str = "us-east-1", **kwargs: Any) -> 
 
 @contextlib.contextmanager
 def running_s3_server(
-    timeout: float = START_TIMEOUT, env: Mapping[str, str] | None = None
+    timeout: float = START_TIMEOUT, env: Mapping[str, str] | None = None, port: int | None = None
 ) -> Iterator[S3Server]:
+    """``port``: the one to try first; another free one if it is taken."""
     for attempt in range(3):
         try:
-            server = S3Server(timeout=timeout, env=env)
+            server = S3Server(timeout=timeout, env=env, port=port if attempt == 0 else None)
             break
         except PortTakenError:
             if attempt == 2:

@@ -282,9 +282,10 @@ def local_build(*args: object, **shell: str) -> subprocess.CompletedProcess[str]
 
 
 def test_second_local_build_is_a_redeploy(tmp_path):
-    """The local bucket and CACHE_DIR outlive a run, as a real bucket and Heroku's cache do."""
+    """The local bucket and CACHE_DIR outlive a run, as a real bucket and Heroku's cache do. The
+    compressor app, whose bundles hold the bucket's URL: the local server keeps its port too."""
     state = tmp_path / "state"
-    first = local_build(FIXTURES / "minimal", "--state-dir", state)
+    first = local_build(FIXTURES / "compressor", "--state-dir", state)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert first.stdout.splitlines()[0].endswith("herokuify-local: empty, as on a first push")
     done = re.search(r"Done: (\d+) files uploaded, 0 unchanged", first.stdout)
@@ -292,7 +293,7 @@ def test_second_local_build_is_a_redeploy(tmp_path):
     files = int(done[1])
     assert f"static/ {files + 1} object(s): {files} files and 1 release record" in first.stdout
 
-    second = local_build(FIXTURES / "minimal", "--state-dir", state)
+    second = local_build(FIXTURES / "compressor", "--state-dir", state)
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     kept = f"herokuify-local: {files + 1} objects kept from the last run (--fresh empties it)"
     assert second.stdout.splitlines()[0].endswith(kept)
@@ -300,7 +301,7 @@ def test_second_local_build_is_a_redeploy(tmp_path):
     cache_dir = re.search(r"CACHE_DIR (\S+) \(kept\)", second.stdout)
     assert cache_dir and Path(cache_dir[1]).is_relative_to(state)
 
-    fresh = local_build(FIXTURES / "minimal", "--state-dir", state, "--fresh")
+    fresh = local_build(FIXTURES / "compressor", "--state-dir", state, "--fresh")
     assert fresh.returncode == 0, fresh.stdout[-3000:] + fresh.stderr[-3000:]
     assert fresh.stdout.splitlines()[0].endswith("herokuify-local: empty, as on a first push")
     assert f"Done: {files} files uploaded, 0 unchanged" in fresh.stdout
