@@ -24,6 +24,9 @@ DEFAULT_REGION = "us-east-1"
 # Set by the build for the Django code it runs, and nowhere else: without it, the settings
 # overlay points the storages at the bucket, on a dyno or in any image run anywhere.
 BUILDING_MARKER = "HEROKUIFY_BUILDING"
+# The manifest of Django's hashed names (ManifestFilesMixin.manifest_name), in STATIC_ROOT. The
+# build keeps it in the slug, never in the bucket; dynos have hashed names where it is there.
+HASHED_NAMES_MANIFEST = "staticfiles.json"
 
 BUILD, RUN, BOTH = "build", "run", "both"
 
@@ -136,8 +139,9 @@ CONFIG_VARS: tuple[ConfigVar, ...] = (
     ConfigVar("disable", ("HEROKUIFY_DISABLE",),
               False, _flag, secret=False, applies=BUILD, exact=True),
     # Unset: hashed names if the app's own static storage hashes them (settings.py decides).
+    # Read by the build alone: dynos follow the slug it made, even after a config:set.
     ConfigVar("hashed_names", ("HEROKUIFY_HASHED_NAMES",),
-              None, _switch, secret=False, applies=BOTH, exact=True),
+              None, _switch, secret=False, applies=BUILD, exact=True),
     ConfigVar("keep_settings_module", ("HEROKUIFY_KEEP_SETTINGS_MODULE",),
               False, _flag, secret=False, applies=BUILD, exact=True),
     # Unset: the build asks the bucket whether it takes ACLs; set but blank, as "none": no ACL.

@@ -5,6 +5,9 @@ Both ways of using it call ``apply_storage_settings(globals(), app_root=...)``: 
 at its end. Importing this module does not import ``django.conf.settings``, so there is no cycle.
 
 Secrets stay in the environment: nothing here is written to a file.
+
+Hashed names are decided once, by the build, from the app's static storage and
+HEROKUIFY_HASHED_NAMES; dynos follow what the build left in the slug (see ``_built_hashed``).
 """
 
 from __future__ import annotations
@@ -18,7 +21,13 @@ from typing import Any
 import django
 
 from herokuify_buildpack import config
-from herokuify_buildpack.config import BUILDING_MARKER, MEDIA_PREFIX, STATIC_PREFIX, S3Config
+from herokuify_buildpack.config import (
+    BUILDING_MARKER,
+    HASHED_NAMES_MANIFEST,
+    MEDIA_PREFIX,
+    STATIC_PREFIX,
+    S3Config,
+)
 
 _PACKAGE = "herokuify_buildpack.storage"
 _LEGACY_NAMES = ("STATICFILES_STORAGE", "DEFAULT_FILE_STORAGE")
@@ -53,10 +62,14 @@ def storage_settings(
     static_root = str(app_root / (app_settings.get("STATIC_ROOT") or "staticfiles"))
 
     notes: list[str] = []
-    hashed = _hashed_names(app_settings, config.value_of(env, "hashed_names"), django_version)
-    if hashed.note:
-        notes.append(hashed.note)
-    static_backend = _static_backend(at_build, hashed.on)
+    if at_build:
+        hashed = _hashed_names(app_settings, config.value_of(env, "hashed_names"), django_version)
+        hashed_on = hashed.on
+        if hashed.note:
+            notes.append(hashed.note)
+    else:
+        hashed_on = _built_hashed(Path(static_root))
+    static_backend = _static_backend(at_build, hashed_on)
     backends = {"default": f"{_PACKAGE}.S3MediaStorage", "staticfiles": static_backend}
     values: dict[str, Any] = {
         "STATIC_URL": static_url,
@@ -121,6 +134,18 @@ def _static_backend(at_build: bool, hashed: bool) -> str:
     return f"{_PACKAGE}.{'ManifestS3StaticStorage' if hashed else 'CachedS3StaticStorage'}"
 
 
+def _built_hashed(static_root: Path) -> bool:
+    """Off the build, hashed names are on exactly where the build left their manifest in the
+    slug: it clears STATIC_ROOT before collecting, so a build without them leaves none.
+
+    Deciding again here could differ from the build: `heroku config:set HEROKUIFY_HASHED_NAMES`
+    restarts dynos without a rebuild, and the app's storage may import differently on a dyno.
+    A dyno that disagreed would link to names the bucket lacks, or fail every {% static %} for
+    want of a manifest. So dynos neither read the config var nor import the app's storage.
+    """
+    return (static_root / HASHED_NAMES_MANIFEST).is_file()
+
+
 @dataclass(frozen=True)
 class HashedNames:
     on: bool
@@ -130,8 +155,7 @@ class HashedNames:
 def _hashed_names(
     app_settings: Mapping[str, Any], switch: bool | None, django_version: tuple[int, ...]
 ) -> HashedNames:
-    """HEROKUIFY_HASHED_NAMES if set, else the app's own choice. Only the app's settings and the
-    config var decide, so the build and the dynos, which both run this, decide alike."""
+    """At build: HEROKUIFY_HASHED_NAMES if set, else the app's own choice."""
     app_static = _app_static_backend(app_settings, django_version)
     app_hashes = bool(app_static) and _hashes_names(app_static)
     if switch is None:
@@ -186,11 +210,11 @@ def _storages_backend(app_settings: Mapping[str, Any], alias: str) -> str | None
 def _hashes_names(backend: str) -> bool:
     """Whether the app's static backend builds on Django's ManifestFilesMixin.
 
-    This runs while the settings load, so importing the backend's module may fail (it imports
-    models, or a package the app installs only elsewhere) or read settings: Django then loads
-    them from the half-run module, and replaces them whole once the settings module ends. Where
-    the import fails, the class's name decides: every manifest storage in common use (Django's,
-    WhiteNoise's, django-storages') has "Manifest" in it.
+    This runs while the build's settings load (never on a dyno), so importing the backend's
+    module may fail (it imports models, or a package the app installs only elsewhere) or read
+    settings: Django then loads them from the half-run module, and replaces them whole once the
+    settings module ends. Where the import fails, the class's name decides: every manifest
+    storage in common use (Django's, WhiteNoise's, django-storages') has "Manifest" in it.
     """
     try:
         from django.contrib.staticfiles.storage import ManifestFilesMixin

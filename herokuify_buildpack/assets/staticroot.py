@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from herokuify_buildpack import errors, output
+from herokuify_buildpack.config import HASHED_NAMES_MANIFEST as MANIFEST
 
-MANIFEST = "staticfiles.json"  # the manifest of Django's hashed names, by default
 # A manifest of another name is read to recognise it; a bigger file is not one Django wrote.
 _MANIFEST_MAX_BYTES = 32 * 1024 * 1024
 _COMPRESSED_SIBLINGS = (".gz", ".br")

@@ -335,8 +335,8 @@ def test_cached_boto_storage_uses_aws_location(project, config_vars, s3_client, 
 
 
 def test_manifest_storage_reads_the_manifest_from_the_slug(project, config_vars, s3_server, bucket):
-    """With HEROKUIFY_HASHED_NAMES=1 on a dyno, ManifestS3StaticStorage answers url() from
-    STATIC_ROOT/staticfiles.json in the slug: hashed URL, no request to S3."""
+    """After a build with HEROKUIFY_HASHED_NAMES=1, a dyno's ManifestS3StaticStorage answers
+    url() from STATIC_ROOT/staticfiles.json in the slug: hashed URL, no request to S3."""
     app = project(
         "from herokuify_buildpack.settings import apply_storage_settings\n"
         "apply_storage_settings(globals(), app_root=BASE_DIR)"  # as herokuify_settings.py does
