@@ -534,6 +534,44 @@ def test_hashed_names_0_turns_the_apps_hashed_names_off(
     assert not [key for key in keys if HASHED_NAME.search(key)], keys
 
 
+# The static names the minimal app's page links to.
+MINIMAL_PAGE_STATIC = (
+    "minimal/site.css",
+    "minimal/logo.png",
+    "admin/img/icon-yes.svg",
+    "minimal/site.js",
+)
+
+
+@pytest.mark.parametrize(
+    ("app_hashes", "dyno_switch"), [(True, "0"), (False, "1")], ids=["hashed-build", "plain-build"]
+)
+def test_dynos_follow_the_build_after_a_config_set_without_rebuild(
+    build, config_vars, bucket, tmp_path, app_hashes, dyno_switch
+):
+    """`heroku config:set HEROKUIFY_HASHED_NAMES=...` restarts dynos on the same slug. They keep
+    the build's choice: hashed names where the build hashed them, plain names where it did not,
+    each linked name in the bucket. A dyno that followed the var would link to plain names after
+    a hashed build, or fail every {% static %} with no manifest in the slug."""
+    app = manifest_app(tmp_path) if app_hashes else FIXTURES / "minimal"
+    result = build(app, config_vars)
+    assert result.ok, result.output
+    manifest = result.build_dir / "staticfiles" / "staticfiles.json"
+    assert manifest.is_file() is app_hashes
+    names = json.loads(manifest.read_text())["paths"] if app_hashes else {}
+
+    page = served_page(result.build_dir, {**config_vars, "HEROKUIFY_HASHED_NAMES": dyno_switch})
+    bucket_url = f"{config_vars['AWS_S3_ENDPOINT_URL']}/{bucket}/"
+    urls = assert_assets_served(page, bucket_url)  # every link answers 200
+    static_urls = [url for url in urls if url.startswith(f"{bucket_url}static/")]
+    assert sorted(static_urls) == sorted(
+        f"{bucket_url}static/{names.get(name, name)}" for name in MINIMAL_PAGE_STATIC
+    ), page
+    for url in static_urls:
+        hashed = HASHED_NAME.search(urllib.parse.urlsplit(url).path) is not None
+        assert hashed is app_hashes, url
+
+
 def test_a_whitenoise_app_works_unchanged(build, config_vars, s3_client, bucket):
     """The app as WhiteNoise's documentation sets it up, middleware and all: its storage's
     choice of hashed names is kept, and the dyno, with WhiteNoise's middleware running beside
