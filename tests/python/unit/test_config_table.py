@@ -61,11 +61,16 @@ def test_masking_follows_the_table(name, secret):
     assert config.is_secret(name) is secret
 
 
+REQUIRED_VARS = {
+    "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+    "AWS_SECRET_ACCESS_KEY": "secret-value",
+    "AWS_STORAGE_BUCKET_NAME": "my-assets",
+}
+
+
 def test_config_is_checked_whole_before_any_work():
     env = {
-        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
-        "AWS_SECRET_ACCESS_KEY": "secret-value",
-        "AWS_STORAGE_BUCKET_NAME": "my-assets",
+        **REQUIRED_VARS,
         "HEROKUIFY_VERBOSITY": "loud",
     }
     with pytest.raises(HerokuifyError, match="HEROKUIFY_VERBOSITY must be 0, 1, 2 or 3"):
@@ -89,9 +94,7 @@ def test_hashed_names_is_three_way_and_checked_before_any_work():
     assert config.value_of({"HEROKUIFY_HASHED_NAMES": "1"}, "hashed_names") is True
     assert config.value_of({"HEROKUIFY_HASHED_NAMES": "0"}, "hashed_names") is False
     env = {
-        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
-        "AWS_SECRET_ACCESS_KEY": "secret-value",
-        "AWS_STORAGE_BUCKET_NAME": "my-assets",
+        **REQUIRED_VARS,
         "HEROKUIFY_HASHED_NAMES": "true",
     }
     with pytest.raises(HerokuifyError, match="HEROKUIFY_HASHED_NAMES must be 1 or 0, not 'true'"):
