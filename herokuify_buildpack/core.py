@@ -28,7 +28,6 @@ from herokuify_buildpack.config import (
     Config,
     S3Config,
 )
-from herokuify_buildpack.settings import NOTES_SETTING
 from herokuify_buildpack.upload.publish import PublishResult, publish_static
 
 
@@ -147,6 +146,9 @@ def _say_what_the_overlay_chose() -> None:
     """Where the storage settings depart from the app's own choices, or follow them past the
     defaults (hashed names), one line each, as the settings overlay decided them."""
     from django.conf import settings
+
+    # Imported here: the settings overlay imports Django, which the build checks for first.
+    from herokuify_buildpack.settings import NOTES_SETTING
 
     for note in getattr(settings, NOTES_SETTING, ()):
         output.info(note)
