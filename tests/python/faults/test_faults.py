@@ -326,19 +326,21 @@ def test_persistent_fault_is_named_on_one_line(
 
 
 def compile_pids(build_dir: Path) -> list[int]:
-    """The running bin/compile of this build (it execs the helper's Python)."""
+    """The running bin/compile of this build (it execs the helper's Python). Its output masker,
+    forked from it, has the same command line: it is told apart as the build's child."""
     needle = str(build_dir).encode()
-    pids = []
+    parents = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
             cmdline = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
             continue
         if b"herokuify_buildpack.platforms.classic" in cmdline and needle in cmdline:
-            pids.append(int(proc.name))
-    return pids
+            parents[int(proc.name)] = parent
+    return [pid for pid, parent in parents.items() if parent not in parents]
 
 
 def test_build_killed_mid_upload_converges_on_the_next(
@@ -357,7 +359,7 @@ def test_build_killed_mid_upload_converges_on_the_next(
             FIXTURE, slow, standins("compressor"), workdir=workdir, stream=Transcript(io.StringIO())
         )
 
-    thread = threading.Thread(target=run)
+    thread = threading.Thread(target=run, daemon=True)  # a failed assert must not hang pytest
     thread.start()
     deadline = time.monotonic() + 120
     while proxy.counts()["PUT"] < 30 and thread.is_alive() and time.monotonic() < deadline:
