@@ -6,11 +6,11 @@ the build needs no network. A missing one fails the build with the exact line to
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import re
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 # The oldest Django the storages and the build work with: 3.2 LTS, through the legacy
 # STATICFILES_STORAGE and DEFAULT_FILE_STORAGE names before 4.2.
@@ -21,6 +21,9 @@ SUPPORTED_DJANGO = "Django 3.2 LTS to 6.x"
 # Django series that import a module a later Python removed, and the newest Python they run on:
 # 3.2 and 4.0 import cgi, which Python 3.13 dropped, and heroku/python's default is newer still.
 _NEWEST_PYTHON = {(3, 2): (3, 12), (4, 0): (3, 12)}
+
+# Django's own version line: VERSION = (5, 2, 19, "final", 0)
+_VERSION_LINE = re.compile(r"""^VERSION = \((\d+), (\d+), (\d+), ["'](\w+)["']""", re.MULTILINE)
 
 # Import name -> the requirements.txt line that provides it.
 _NEEDED = {
@@ -34,14 +37,22 @@ def missing_lines() -> list[str]:
     return [line for module, line in _NEEDED.items() if importlib.util.find_spec(module) is None]
 
 
-def too_old_django() -> str | None:
-    """The installed Django's version if it is older than the floor. Read from the package's
-    metadata, not by importing it: an old Django may not even import on this Python."""
-    try:
-        version = importlib.metadata.version("Django")
-    except importlib.metadata.PackageNotFoundError:
+def installed_django() -> str | None:
+    """The installed Django's version, from the VERSION line of its ``__init__.py``: Django is
+    not imported (an old one may not import on this Python), and importlib.metadata would cost
+    more than the rest of an unchanged redeploy's checks."""
+    spec = importlib.util.find_spec("django")
+    if spec is None or spec.origin is None:
         return None  # missing_lines names it
-    return version if django_series(version) < DJANGO_FLOOR else None
+    found = _VERSION_LINE.search(Path(spec.origin).read_text(errors="replace"))
+    if found is None:
+        return None
+    major, minor, micro, level = found.groups()
+    return f"{major}.{minor}.{micro}" + ("" if level == "final" else level)
+
+
+def too_old_django(version: str) -> bool:
+    return django_series(version) < DJANGO_FLOOR
 
 
 @dataclass(frozen=True)
@@ -52,15 +63,10 @@ class PythonTooNew:
 
 
 def python_too_new_for_django(
-    python: tuple[int, ...] = sys.version_info[:3],
+    version: str, python: tuple[int, ...] = sys.version_info[:3]
 ) -> PythonTooNew | None:
-    """The mismatch if the installed Django cannot import on this Python (default: the running
-    one). Read from metadata: such a Django fails inside django.setup(), where the settings
-    would wrongly take the blame."""
-    try:
-        version = importlib.metadata.version("Django")
-    except importlib.metadata.PackageNotFoundError:
-        return None  # missing_lines names it
+    """The mismatch if Django ``version`` cannot import on this Python (default: the running
+    one): it would fail inside django.setup(), where the settings would wrongly take the blame."""
     newest = _NEWEST_PYTHON.get(django_series(version))
     if newest is None or python[:2] <= newest:
         return None

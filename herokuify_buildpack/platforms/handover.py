@@ -85,12 +85,14 @@ def _check_requirements() -> None:
     missing = requirements.missing_lines()
     if missing:
         raise errors.MISSING_PACKAGES(lines="\n".join(missing))
-    old = requirements.too_old_django()
-    if old:
+    django = requirements.installed_django()
+    if django is None:
+        return
+    if requirements.too_old_django(django):
         raise errors.DJANGO_TOO_OLD(
-            version=old, supported=requirements.SUPPORTED_DJANGO, line=requirements.DJANGO_LINE
+            version=django, supported=requirements.SUPPORTED_DJANGO, line=requirements.DJANGO_LINE
         )
-    mismatch = requirements.python_too_new_for_django()
+    mismatch = requirements.python_too_new_for_django(django)
     if mismatch:
         raise errors.PYTHON_TOO_NEW_FOR_DJANGO(
             django=mismatch.django, python=mismatch.python, newest=mismatch.newest

@@ -1,7 +1,5 @@
 """The Django version floor the build checks before it starts Django."""
 
-import importlib.metadata
-
 import pytest
 
 from herokuify_buildpack.assets import requirements
@@ -20,17 +18,15 @@ from herokuify_buildpack.assets import requirements
         ("10.0", False),
     ],
 )
-def test_only_django_older_than_3_2_is_too_old(monkeypatch, version, too_old):
-    monkeypatch.setattr(importlib.metadata, "version", lambda name: version)
-    assert requirements.too_old_django() == (version if too_old else None)
+def test_only_django_older_than_3_2_is_too_old(version, too_old):
+    assert requirements.too_old_django(version) is too_old
 
 
-def test_a_missing_django_is_left_to_the_missing_packages_line(monkeypatch):
-    def not_installed(name: str) -> str:
-        raise importlib.metadata.PackageNotFoundError(name)
+def test_the_installed_django_is_read_without_importing_it():
+    import django
 
-    monkeypatch.setattr(importlib.metadata, "version", not_installed)
-    assert requirements.too_old_django() is None
+    version = requirements.installed_django()
+    assert version is not None and django.get_version().startswith(version)
 
 
 @pytest.mark.parametrize(
@@ -46,20 +42,11 @@ def test_a_missing_django_is_left_to_the_missing_packages_line(monkeypatch):
         ("5.2.19", (3, 14, 0), None),
     ],
 )
-def test_django_3_2_and_4_0_need_python_3_12_at_the_newest(monkeypatch, django, python, newest):
+def test_django_3_2_and_4_0_need_python_3_12_at_the_newest(django, python, newest):
     """They import cgi, which Python 3.13 removed; 4.1 and later do not."""
-    monkeypatch.setattr(importlib.metadata, "version", lambda name: django)
-    found = requirements.python_too_new_for_django(python)
+    found = requirements.python_too_new_for_django(django, python)
     if newest is None:
         assert found is None
     else:
         shown = ".".join(map(str, python))
         assert found == requirements.PythonTooNew(django=django, python=shown, newest=newest)
-
-
-def test_a_missing_django_has_no_python_to_check(monkeypatch):
-    def not_installed(name: str) -> str:
-        raise importlib.metadata.PackageNotFoundError(name)
-
-    monkeypatch.setattr(importlib.metadata, "version", not_installed)
-    assert requirements.python_too_new_for_django((3, 13, 0)) is None
