@@ -62,7 +62,7 @@ def compile_app(
     )
 
     settings_module = _prepare_settings_module(app, config)
-    _export_for_django(env)
+    child_env = _export_for_django(env)
     setup_django(app, settings_module)
     _check_storage_applied(config.s3, settings_module)
     _launch_with(app, settings_module, platform)
@@ -74,7 +74,7 @@ def compile_app(
 
     output.step("Collecting static files locally")
     output.info(platform.earlier_collectstatic(config))
-    collected, wait_for_links = collect(app, config.verbosity, paths.packages_dir)
+    collected, wait_for_links = collect(app, config.verbosity, child_env, paths.packages_dir)
 
     output.step(f"Uploading static files to {config.s3.describe(STATIC_PREFIX)}")
     result = publish_static(
@@ -108,11 +108,18 @@ def _launch_with(app: DjangoApp, settings_module: str, platform: Platform) -> No
         output.info(said)
 
 
-def _export_for_django(env: Mapping[str, str]) -> None:
+def _export_for_django(env: Mapping[str, str]) -> dict[str, str]:
     """The app's settings read their config vars (SECRET_KEY, DATABASE_URL...) from the
-    environment, as on a dyno. The marker keeps the storages on local disk while building."""
+    environment, as on a dyno. The marker keeps the storages on local disk while building.
+
+    Returns the environment for the processes the build starts: the one it was given, less the
+    config vars. The Python buildpack's runtime may need it to start at all (Heroku's finds
+    libpython through LD_LIBRARY_PATH), and a config var of 128 KiB or more is more than the
+    kernel lets a new program start with."""
+    child_env = {name: value for name, value in os.environ.items() if name not in env}
     os.environ.update(env)
     os.environ[BUILDING_MARKER] = "1"
+    return child_env
 
 
 def _check_storage_applied(s3: S3Config, settings_module: str) -> None:

@@ -11,7 +11,7 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from herokuify_buildpack import errors, output
@@ -50,10 +50,11 @@ def setup_django(app: DjangoApp, settings_module: str) -> None:
 
 
 def collect(
-    app: DjangoApp, verbosity: int, packages_dir: Path | None = None
+    app: DjangoApp, verbosity: int, child_env: Mapping[str, str], packages_dir: Path | None = None
 ) -> tuple[StaticSource, Callable[[], None]]:
     """What STATIC_ROOT holds once collected (and compressed), and a function that waits for
-    the links collectstatic may still be making there: the build calls it before it ends."""
+    the links collectstatic may still be making there: the build calls it before it ends.
+    ``child_env``: the environment of the processes it starts."""
     from django.conf import settings
     from django.core.management import call_command
 
@@ -63,7 +64,8 @@ def collect(
     sources = check_sources(app.build_dir, app.root, static_root, packages_dir)
     compressor = _compressor_output()
     clear(static_root, CollectedNames(sources.collected_names, compressor))
-    etags = SourceEtags(sources.paths)  # hashed in a second process while collectstatic links
+    # Hashed in a second process while collectstatic links.
+    etags = SourceEtags(sources.paths, child_env)
     _share_etags_with_storage(etags)
     links = BackgroundLinks()
     writer = output.IndentedWriter(sys.stdout)

@@ -16,13 +16,13 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from herokuify_buildpack import errors
 from herokuify_buildpack.upload.etag import expected_etag
 
-# The worker finds this package where the build found it; -I keeps the app's environment out.
+# The worker finds this package where the build found it; -I keeps PYTHONPATH and the like out.
 _WORKER_CODE = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
     "from herokuify_buildpack.assets import prehash; prehash.hash_listed_files()"
@@ -31,7 +31,9 @@ _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 
 
 class SourceEtags:
-    def __init__(self, sources: Iterable[Path]) -> None:
+    def __init__(self, sources: Iterable[Path], env: Mapping[str, str]) -> None:
+        """``env``: the worker's environment. The build's own, less the config vars: the
+        Python may need it to start (Heroku's finds libpython through LD_LIBRARY_PATH)."""
         with tempfile.TemporaryFile() as listing:
             listing.write(b"\0".join(os.fsencode(source) for source in sources))
             listing.seek(0)
@@ -39,9 +41,7 @@ class SourceEtags:
             # fails holds nothing of the build open, and ends when its answer finds no reader.
             self._worker = subprocess.Popen(
                 [sys.executable, "-I", "-c", _WORKER_CODE, _PACKAGE_PARENT],
-                # Not the build's environment: it holds every config var, and one of 128 KiB
-                # or more is more than the kernel lets a new program start with.
-                env={},
+                env=dict(env),
                 stdin=listing,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

@@ -405,7 +405,7 @@ def test_source_etags_serve_links_to_sources_and_hash_the_rest(tmp_path):
     (collected / "big.bin").symlink_to(sources / "big.bin")
     (collected / "other.js").symlink_to(tmp_path / "elsewhere" / "other.js")
 
-    etags = SourceEtags([sources / "app.css", sources / "big.bin"])
+    etags = SourceEtags([sources / "app.css", sources / "big.bin"], os.environ)
     for name in ("app.css", "big.bin", "other.js", "app.1a2b3c.css"):
         path = collected / name
         assert etags.etag(path, path.stat().st_size) == expected_etag(path, path.stat().st_size)
@@ -430,7 +430,7 @@ def test_source_etags_name_a_source_that_cannot_be_read(tmp_path):
     (tmp_path / "staticfiles").mkdir()
     link = tmp_path / "staticfiles" / "not-a-file.css"
     link.symlink_to(folder)
-    etags = SourceEtags([folder])
+    etags = SourceEtags([folder], os.environ)
     with pytest.raises(
         HerokuifyError, match=f"static file {folder} cannot be read: Is a directory"
     ):
