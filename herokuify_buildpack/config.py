@@ -60,6 +60,12 @@ def _flag(_: str, value: str) -> bool:
     return value == "1"
 
 
+def _heroku_python_off_switch(_: str, value: str) -> bool:
+    """As heroku/python reads DISABLE_COLLECTSTATIC (bin/steps/collectstatic): through
+    ``$(cat file)``, which drops trailing newlines, any value but "0" or empty is on."""
+    return value.rstrip("\n") not in ("", "0")
+
+
 def _switch(name: str, value: str) -> bool:
     """A three-way flag: "1" on, "0" off; unset (the default) leaves the choice to the app."""
     if value not in ("0", "1"):
@@ -170,7 +176,7 @@ CONFIG_VARS: tuple[ConfigVar, ...] = (
               None, _text, secret=False, applies=BOTH),
     # heroku/python's own switch for its collectstatic; the build only reports it.
     ConfigVar("disable_collectstatic", ("DISABLE_COLLECTSTATIC",),
-              False, _flag, secret=False, applies=BUILD, exact=True),
+              False, _heroku_python_off_switch, secret=False, applies=BUILD, exact=True),
 )  # fmt: skip
 
 _BY_KEY = {row.key: row for row in CONFIG_VARS}
