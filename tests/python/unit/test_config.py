@@ -95,3 +95,15 @@ def test_checksums_follow_the_endpoint_unless_set():
     assert S3Config.from_env(forced).checksum_mode == "when_supported"
     with pytest.raises(HerokuifyError, match="HEROKUIFY_S3_CHECKSUMS must be when_required"):
         S3Config.from_env({**BASE, "HEROKUIFY_S3_CHECKSUMS": "always"})
+
+
+@pytest.mark.parametrize(
+    ("value", "off"),
+    [(None, False), ("", False), ("0", False), ("0\n", False), ("1", True), ("true", True),
+     ("false", True), (" 0", True), ("yes\n", True)],
+)  # fmt: skip
+def test_disable_collectstatic_is_read_as_heroku_python_reads_it(value, off):
+    """Its bin/steps/collectstatic: "${DISABLE_COLLECTSTATIC:-0}" != "0", the value read through
+    $(cat FILE), which drops trailing newlines; so even "false" turns it off."""
+    env = BASE if value is None else {**BASE, "DISABLE_COLLECTSTATIC": value}
+    assert value_of(env, "disable_collectstatic") is off
