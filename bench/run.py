@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import datetime
 import importlib.metadata
+import io
 import json
 import math
 import os
@@ -32,6 +33,8 @@ from pathlib import Path
 from bench import measure
 from bench.project import GeneratedProject, change_files, fresh_copy, generate
 from herokuify_dev.envdir import write_env_dir
+from herokuify_dev.herokupython import Step
+from herokuify_dev.localbuild import after_python, next_compile, platform_step
 from herokuify_dev.proxy import S3Proxy, running_proxy
 from herokuify_dev.s3server import (
     FAKE_ACCESS_KEY_ID,
@@ -40,6 +43,7 @@ from herokuify_dev.s3server import (
     running_s3_server,
 )
 from herokuify_dev.standin import StandIn
+from herokuify_dev.transcript import Transcript
 
 REPO = Path(__file__).resolve().parents[1]
 CLEAN_PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -133,19 +137,17 @@ class Bench:
             server.create_bucket(bucket)
             yield S3Env(server, proxy, measure.RequestCounter(proxy), bucket)
 
-    def checkout(self, source: Path, workdir: Path) -> tuple[Path, dict[str, str]]:
+    def checkout(self, source: Path, workdir: Path, cache_dir: Path | None = None) -> Step:
         """A new BUILD_DIR as heroku/python leaves it: a fresh copy of the app (new mtimes) with
-        the app's venv in .heroku/python; and the environment its export file sets."""
+        Heroku's Python runtime and the app's packages in .heroku/python, and its export file
+        for what runs next."""
         build_dir = workdir / "build"
         fresh_copy(source, build_dir)
-        self.standin.install_into(build_dir, workdir / "standin-buildpack")
-        env = {
-            "PATH": f"{build_dir / '.heroku' / 'python' / 'bin'}:{CLEAN_PATH}",
-            "HOME": str(workdir),
-            "LANG": "C.UTF-8",
-            "PYTHONUNBUFFERED": "1",
-        }
-        return build_dir, env
+        cache_dir = cache_dir or workdir / "cache"
+        transcript = Transcript(io.StringIO())
+        step = platform_step(workdir, build_dir, cache_dir, workdir / "env", transcript)
+        self.standin.install_into(step)
+        return step
 
     def measure(
         self,
@@ -208,21 +210,18 @@ def herokuify_build(
     bench: Bench, s3: S3Env, name: str, source: Path, cache_dir: Path, hashed: bool
 ) -> tuple[measure.Run, dict[str, int], int, Path]:
     """One build through bin/compile in a new BUILD_DIR; also its STATIC_ROOT."""
-    workdir = bench.work / name
-    build_dir, env = bench.checkout(source, workdir)
-    env_dir = workdir / "env"
+    step = bench.checkout(source, bench.work / name, cache_dir)
     config_vars = s3.config_vars() | {
         "DISABLE_COLLECTSTATIC": "1",
         "HEROKUIFY_UPLOAD_CONCURRENCY": str(bench.args.concurrency),
     }
     if hashed:
         config_vars["HEROKUIFY_HASHED_NAMES"] = "1"
-    write_env_dir(env_dir, config_vars)
+    write_env_dir(step.env_dir, config_vars)
     # The buildpack's own entry point, as the platform runs it after heroku/python.
-    cmd: list[str | os.PathLike[str]] = ["bash", REPO / "bin" / "compile"]
-    cmd += [build_dir, cache_dir, env_dir]
-    result, counts, in_flight = bench.measure(s3, name, cmd, env, build_dir)
-    return result, counts, in_flight, build_dir / "staticfiles"
+    cmd, env = next_compile(step)
+    result, counts, in_flight = bench.measure(s3, name, cmd, env, step.build_dir)
+    return result, counts, in_flight, step.build_dir / "staticfiles"
 
 
 def run_herokuify(bench: Bench, hashed: bool) -> None:
@@ -357,14 +356,12 @@ def run_collectstatic(
     """
     with bench.s3() as s3:
         for index, scenario in enumerate((FIRST, UNCHANGED)):
-            build_dir, env = bench.checkout(
-                bench.project.root, bench.work / slug / f"build-{index}"
-            )
-            env |= s3.config_vars() | {"DJANGO_SETTINGS_MODULE": settings_module}
-            cmd: list[str | os.PathLike[str]] = ["python", "manage.py", "collectstatic"]
-            cmd += ["--noinput"]
+            step = bench.checkout(bench.project.root, bench.work / slug / f"build-{index}")
+            env = {**step.env, **s3.config_vars(), "DJANGO_SETTINGS_MODULE": settings_module}
+            collectstatic = ["python", "manage.py", "collectstatic", "--noinput"]
+            cmd = after_python(step, collectstatic, cwd=step.build_dir)
             result, counts, in_flight = bench.measure(
-                s3, f"{slug}-{index}", cmd, env, build_dir, bench.args.rival_timeout
+                s3, f"{slug}-{index}", cmd, env, step.build_dir, bench.args.rival_timeout
             )
             row = Row(
                 tool,
@@ -647,7 +644,7 @@ def main(argv: list[str] | None = None) -> int:
         fresh_copy(project.root, changed_root)
         changed = change_files(changed_root, project.files, CHANGED_SHARE, args.seed + 1)
         standin = StandIn(project.root, python=Path(sys.executable))
-        standin.venv()  # built once per set of versions, then reused from its cache
+        standin.installed()  # made once per set of versions, then reused from its cache
         bench = Bench(args, work, project, changed_root, changed, standin, commit)
         steps: dict[str, Callable[[], None]] = {
             "herokuify": lambda: run_herokuify(bench, hashed=False),

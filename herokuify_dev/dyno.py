@@ -1,6 +1,6 @@
-"""Starts a built slug the way a dyno does: HOME is the slug, config vars in the environment,
-.profile.d/ sourced, then the Procfile's command with $PORT; or any web process, such as an
-image's."""
+"""Starts a built slug the way a dyno does: the slug at /app (a private one, see approot.py),
+HOME=/app, config vars in the environment, .profile.d/ sourced, then the Procfile's command with
+$PORT; or a one-off command, as `heroku run` runs it; or any web process, such as an image's."""
 
 from __future__ import annotations
 
@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
 
+from herokuify_dev.approot import in_app_root
 from herokuify_dev.s3server import free_port
 
 START_TIMEOUT = 30.0
 CLEAN_PATH = "/usr/local/bin:/usr/bin:/bin"
-_BOOT = 'for script in "$HOME"/.profile.d/*.sh; do . "$script"; done; eval "exec $0"'
+_BOOT = 'for script in "$HOME"/.profile.d/*.sh; do . "$script"; done; eval "$0"'
 
 
 @dataclass(frozen=True)
@@ -53,21 +54,52 @@ def running_dyno(
     """Runs the Procfile's process; the command is eval'd by the dyno's shell, as on Heroku.
     ``user``: the uid (and gid) to run as, where the platform runs apps as another user."""
     port = free_port()
-    env = {
-        **config_vars,
-        "PATH": CLEAN_PATH,
-        "HOME": str(build_dir),
-        "PORT": str(port),
-        "DYNO": f"{process}.1",
-    }
-    command = ["bash", "-c", _BOOT, procfile_command(build_dir, process)]
-    with running_process(command, env, build_dir, port, user) as dyno:
+    env = dyno_env(config_vars, process, port)
+    command = in_dyno(build_dir, procfile_command(build_dir, process), user)
+    with running_process(command, env, build_dir, port) as dyno:
         yield dyno
+
+
+def run_one_off(
+    build_dir: Path,
+    config_vars: Mapping[str, str],
+    command: str,
+    timeout: float = 120,
+    input: str | None = None,
+    process: str = "run",
+) -> subprocess.CompletedProcess[str]:
+    """``heroku run COMMAND``: a one-off dyno on the slug (of ``process`` type), its output
+    captured."""
+    return subprocess.run(
+        in_dyno(build_dir, command),
+        env=dyno_env(config_vars, process, None),
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def dyno_env(config_vars: Mapping[str, str], process: str, port: int | None) -> dict[str, str]:
+    env = {**config_vars, "PATH": CLEAN_PATH, "HOME": "/app", "DYNO": f"{process}.1"}
+    if port is not None:
+        env["PORT"] = str(port)
+    return env
+
+
+def in_dyno(build_dir: Path, command: str, user: int | None = None) -> list[str]:
+    """A dyno's shell running ``command`` in the slug at /app, as ``user`` if given."""
+    as_user = [] if user is None else _as_user(user)
+    return in_app_root(build_dir, [*as_user, "bash", "-c", _BOOT, command], cwd="/app")
+
+
+def _as_user(uid: int) -> list[str]:
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"]
 
 
 @contextmanager
 def running_process(
-    command: list[str], env: Mapping[str, str], cwd: Path, port: int, user: int | None = None
+    command: list[str], env: Mapping[str, str], cwd: Path, port: int
 ) -> Iterator[Dyno]:
     """Runs a web process that listens on ``port``, until the block ends."""
     fd, log_name = tempfile.mkstemp(prefix="dyno-", suffix=".log")
@@ -80,9 +112,6 @@ def running_process(
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            user=user,
-            group=user,
-            extra_groups=[] if user is not None else None,
         )
     dyno = Dyno(f"http://127.0.0.1:{port}", log)
     try:

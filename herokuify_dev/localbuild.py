@@ -18,14 +18,24 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from herokuify_buildpack import config as buildpack_config
 from herokuify_buildpack.bucket import pruning, releases
+from herokuify_dev.approot import in_app_root
 from herokuify_dev.envdir import write_env_dir
+from herokuify_dev.herokupython import (
+    WHERE_IT_IS,
+    PythonBuildpack,
+    RealHerokuPython,
+    Step,
+    default_python,
+    serving_runtimes,
+    vendored_buildpack,
+)
 from herokuify_dev.localstate import (
     DEFAULT_STATE_ROOT,
     AppState,
@@ -42,7 +52,7 @@ from herokuify_dev.transcript import Transcript, run
 REPO_ROOT = Path(__file__).resolve().parents[1]
 STACK = "heroku-24"
 CLEAN_PATH = "/usr/local/bin:/usr/bin:/bin"
-IGNORED = (".git", "__pycache__", "staticfiles", ".heroku", "*.sqlite3", ".venv")
+IGNORED = (".git", "__pycache__", "staticfiles", "*.sqlite3", ".venv")
 BUCKET_VARS = buildpack_config.names_of("bucket")
 LOCAL_BUCKET = "herokuify-local"
 # How the next buildpack's compile starts: with the previous buildpack's export file sourced.
@@ -60,47 +70,65 @@ class BuildResult:
 
     @property
     def ok(self) -> bool:
-        steps = ("heroku/python", "detect", "compile", "release")
-        return all(self.returncodes.get(step) == 0 for step in steps)
+        """Every step ran and passed: a build stops at its first failed step."""
+        return bool(self.returncodes) and all(code == 0 for code in self.returncodes.values())
+
+
+def not_pushed(folder: str, names: list[str]) -> set[str]:
+    """What a local copy of an app leaves out: files of a local run that a push would not
+    send (IGNORED), and a Python left in .heroku by one; a committed .heroku/ marker stays."""
+    left_out = set(shutil.ignore_patterns(*IGNORED)(folder, names))
+    if Path(folder).name == ".heroku":
+        left_out |= {"python"} & set(names)
+    return left_out
+
+
+def platform_step(
+    workdir: Path, build_dir: Path, cache_dir: Path, env_dir: Path, transcript: Transcript
+) -> Step:
+    """The folders and environment the platform gives a classic compile: a clean environment
+    with HOME=/app, and a private /app (``workdir``/app) shared by the build's buildpacks."""
+    app_root = workdir / "app"
+    app_root.mkdir(parents=True, exist_ok=True)
+    env = {"PATH": CLEAN_PATH, "HOME": "/app", "STACK": STACK}
+    return Step(
+        build_dir, cache_dir, env_dir, app_root, workdir / "python-buildpack", env, transcript
+    )
 
 
 def build_app(
     app_dir: Path,
     config_vars: Mapping[str, str | bytes],
-    standin: StandIn,
+    python_buildpack: PythonBuildpack,
     cache_dir: Path | None = None,
     workdir: Path | None = None,
     buildpack_dir: Path = REPO_ROOT,
     stream: Transcript | None = None,
 ) -> BuildResult:
-    """Build `app_dir` in a fresh BUILD_DIR under `workdir` (a new temporary one if None). Pass
-    the CACHE_DIR of an earlier build to simulate a redeploy. The caller starts any S3 server."""
+    """Build `app_dir` in a fresh BUILD_DIR under `workdir` (a new temporary one if None), after
+    ``python_buildpack`` (heroku/python or its stand-in). Pass the CACHE_DIR of an earlier build
+    to simulate a redeploy. The caller starts any S3 server."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix="herokuify-build-")).resolve()
-    build_dir, env_dir, home = workdir / "build", workdir / "env", workdir / "home"
+    build_dir, env_dir = workdir / "build", workdir / "env"
     cache_dir = (cache_dir or workdir / "cache").resolve()
-    shutil.copytree(app_dir, build_dir, symlinks=True, ignore=shutil.ignore_patterns(*IGNORED))
-    for directory in (cache_dir, home):
-        directory.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(app_dir, build_dir, symlinks=True, ignore=not_pushed)
+    cache_dir.mkdir(parents=True, exist_ok=True)
     write_env_dir(env_dir, config_vars)
-    env = {"PATH": CLEAN_PATH, "HOME": str(home), "STACK": STACK}
     transcript = stream or Transcript()
-    standin_dir = workdir / "standin-buildpack"
+    step = platform_step(workdir, build_dir, cache_dir, env_dir, transcript)
     bin_dir = buildpack_dir / "bin"
-    compile_cmd: list[str | os.PathLike[str]] = [shutil.which("bash", path=CLEAN_PATH) or "bash"]
-    compile_cmd += ["-c", SOURCE_EXPORT, standin_dir / "export", bin_dir / "compile"]
-    compile_cmd += [build_dir, cache_dir, env_dir]
 
     def python_step() -> int:
         try:
-            return standin.compile(build_dir, env_dir, env, transcript, standin_dir)[0]
+            return python_buildpack.compile(step)
         except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
-            transcript.error(f"The heroku/python stand-in failed: {exc}")
+            transcript.error(f"{python_buildpack.label} failed: {exc}")
             return 1
 
     def detect_step() -> int:
         # The platform runs detect quietly and shows what it printed in its own words.
         quiet = Transcript(io.StringIO())
-        code = run([bin_dir / "detect", build_dir], quiet, env)
+        code = run([bin_dir / "detect", build_dir], quiet, step.env)
         if code == 0:
             transcript.step(f"{quiet.text.strip() or buildpack_dir.name} app detected")
         else:
@@ -109,13 +137,14 @@ def build_app(
         return code
 
     def compile_step() -> int:
-        code = run(compile_cmd, transcript, env)
+        command, env = next_compile(step, bin_dir)
+        code = run(command, transcript, env)
         if code != 0:
             transcript.error("Push rejected, failed to compile app.")
         return code
 
     def release_step() -> int:
-        return run([bin_dir / "release", build_dir], transcript, env)
+        return run([bin_dir / "release", build_dir], transcript, step.env)
 
     result = BuildResult(build_dir, cache_dir, env_dir)
     steps = {
@@ -124,9 +153,9 @@ def build_app(
         "compile": compile_step,
         "release": release_step,
     }
-    for name, step in steps.items():
+    for name, run_step in steps.items():
         start = len(transcript.text)
-        result.returncodes[name] = step()
+        result.returncodes[name] = run_step()
         result.outputs[name] = transcript.text[start:]
         if result.returncodes[name] != 0:
             break  # a failed step ends the build, as on the platform
@@ -134,14 +163,21 @@ def build_app(
     return result
 
 
-def direct_compile(
-    build_dir: Path, cache_dir: Path, env_dir: Path, home: Path
-) -> tuple[list[str | os.PathLike[str]], dict[str, str]]:
-    """The command and environment of bin/compile run on its own, as a buildpack list without
-    detect runs it: the slug's Python first on PATH, as heroku/python's export file leaves it."""
-    python_bin = build_dir / ".heroku" / "python" / "bin"
-    env = {"PATH": f"{python_bin}:{CLEAN_PATH}", "HOME": str(home), "STACK": STACK}
-    return [REPO_ROOT / "bin" / "compile", build_dir, cache_dir, env_dir], env
+def next_compile(step: Step, bin_dir: Path = REPO_ROOT / "bin") -> tuple[list[str], dict[str, str]]:
+    """The command and environment of this buildpack's bin/compile after the Python buildpack
+    of ``step``."""
+    command = [bin_dir / "compile", step.build_dir, step.cache_dir, step.env_dir]
+    return after_python(step, command), dict(step.env)
+
+
+def after_python(
+    step: Step, command: Sequence[str | os.PathLike[str]], cwd: str | os.PathLike[str] = "/"
+) -> list[str]:
+    """``command`` as the next buildpack runs: the Python buildpack's export file sourced first,
+    in the build's /app, from ``cwd``."""
+    bash = shutil.which("bash", path=CLEAN_PATH) or "bash"
+    sourced = [bash, "-c", SOURCE_EXPORT, step.export_file, *command]
+    return in_app_root(step.app_root, sourced, cwd)
 
 
 # The command line -------------------------------------------------------------------------
@@ -344,9 +380,6 @@ def main(argv: list[str] | None = None) -> int:
     app_dir = args.app_dir.resolve()
     if not (app_dir / "requirements.txt").is_file():
         parser.error(f"{app_dir} has no requirements.txt")
-    python = args.python or _app_python(app_dir, args.platform)
-    if python is None:
-        return 1
     if unpassed := _unpassed_switches(env_args, os.environ):
         print(
             f" !     Not passed from the shell: {', '.join(unpassed)}. A build sees only its "
@@ -357,7 +390,6 @@ def main(argv: list[str] | None = None) -> int:
         state = AppState.for_app(app_dir, args.state_dir.absolute())
     elif args.fresh:
         parser.error("--fresh empties the local bucket; this build uses the bucket it is given")
-    standin = StandIn(app_dir, python=python, django=args.django)
     workdir = Path(tempfile.mkdtemp(prefix="herokuify-build-"))
     try:
         with contextlib.ExitStack() as held:
@@ -367,10 +399,14 @@ def main(argv: list[str] | None = None) -> int:
                     state.forget()
                 if args.cache_dir is None:
                     args.cache_dir = state.cache_dir
+            python_buildpack = _python_buildpack(app_dir, args, held)
+            if python_buildpack is None:
+                return 1
             s3_vars = held.enter_context(_s3_for_build(env_args, state, args.cache_dir))
             config = {**s3_vars, **env_args}
             print("-----> Config vars: " + ", ".join(_shown(k, v) for k, v in config.items()))
-            ok, steps, folders = PLATFORMS[args.platform](app_dir, config, standin, workdir, args)
+            platform = PLATFORMS[args.platform]
+            ok, steps, folders = platform(app_dir, config, python_buildpack, workdir, args)
             if ok and args.doctor:
                 _doctor(config)
         status = "succeeded" if ok else "FAILED"
@@ -389,7 +425,57 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _app_python(app_dir: Path, platform: str) -> Path | None:
+def _python_buildpack(
+    app_dir: Path, args: Any, held: contextlib.ExitStack
+) -> PythonBuildpack | None:
+    """What builds the app's Python first: Heroku's own heroku/python where it can run here,
+    as on Heroku; else (or with --python or --django, or for a CNB build) its stand-in, which
+    the build log names. None after saying why neither can."""
+    if args.platform == "cnb" or args.python or args.django:
+        return _standin(app_dir, args)
+    source = vendored_buildpack()
+    why_not = _why_heroku_python_cannot_run(app_dir, source)
+    if why_not is not None:
+        if args.platform == "dokku":
+            print(f" !     A Dokku build runs Heroku's heroku/python, and {why_not}")
+            return None
+        print(f" !     Building after heroku/python's stand-in: {why_not}")
+        return _standin(app_dir, args)
+    assert source is not None
+    print(f"-----> heroku/python: Heroku's own buildpack, from {source}")
+    runtimes = held.enter_context(serving_runtimes(source))
+    return RealHerokuPython(source, runtimes)
+
+
+def _why_heroku_python_cannot_run(app_dir: Path, source: Path | None) -> str | None:
+    """Why Heroku's heroku/python cannot build this app here, in words for one line; None if
+    it can: it is on this machine, and so is a Python of the version it will install."""
+    if source is None:
+        return f"Heroku's heroku-buildpack-python is not on this machine ({WHERE_IT_IS})"
+    try:
+        request = requested_python(app_dir)
+    except ValueError as exc:
+        return str(exc)
+    wanted = request.version if request else default_python(source)
+    try:
+        python_for(wanted)
+    except PythonNotFound:
+        asked = f"the app's {request.source} asks for it" if request else "its default"
+        return (
+            f"it would install Python {wanted} ({asked}), which is not on this machine. "
+            "Pin a Python you have in .python-version"
+        )
+    return None
+
+
+def _standin(app_dir: Path, args: Any) -> StandIn | None:
+    python = args.python or _app_python(app_dir)
+    if python is None:
+        return None
+    return StandIn(app_dir, python=python, django=args.django)
+
+
+def _app_python(app_dir: Path) -> Path | None:
     """The stand-in's base Python when --python is not given: the version the app asks for,
     as heroku/python reads it, else the running Python. None after saying why there is none."""
     try:
@@ -397,18 +483,10 @@ def _app_python(app_dir: Path, platform: str) -> Path | None:
     except ValueError as exc:
         print(f" !     {exc}: fix it, or pass --python PATH")
         return None
-    # Dokku's build runs as another user, who cannot reach a Python under root's home.
-    system = Path(f"/usr/bin/python{request.version}" if request else "/usr/bin/python3")
     if request is None:
-        return system if platform == "dokku" else Path(sys.executable)
-    if platform == "dokku" and not system.exists():
-        print(
-            f" !     The app's {request.source} asks for Python {request.version}: Dokku's "
-            f"stand-in needs it as {system}, which its build user can run, or pass --python PATH"
-        )
-        return None
+        return Path(sys.executable)
     try:
-        python = system if platform == "dokku" else python_for(request.version)
+        python = python_for(request.version)
     except PythonNotFound:
         print(
             f" !     The app's {request.source} asks for Python {request.version}, which is not "
@@ -429,9 +507,9 @@ Outcome = tuple[bool, dict[str, int], list[str]]  # ok, exit code by step, folde
 
 
 def _classic(
-    app_dir: Path, config: dict[str, str], standin: StandIn, workdir: Path, args: Any
+    app_dir: Path, config: dict[str, str], python: PythonBuildpack, workdir: Path, args: Any
 ) -> Outcome:
-    result = build_app(app_dir, config, standin, args.cache_dir, workdir)
+    result = build_app(app_dir, config, python, args.cache_dir, workdir)
     kept = "kept" if args.keep else "removed"
     kept_cache = "kept" if args.keep or args.cache_dir is not None else "removed"
     folders = [
@@ -442,11 +520,12 @@ def _classic(
 
 
 def _cnb(
-    app_dir: Path, config: dict[str, str], standin: StandIn, workdir: Path, args: Any
+    app_dir: Path, config: dict[str, str], python: PythonBuildpack, workdir: Path, args: Any
 ) -> Outcome:
     from herokuify_dev.cnbbuild import build_app_cnb
 
-    build = build_app_cnb(app_dir, config, standin, workdir / "cnb")
+    assert isinstance(python, StandIn)  # the CNB build's heroku/python is the stand-in's
+    build = build_app_cnb(app_dir, config, python, workdir / "cnb")
     kept = "kept" if args.keep else "removed"
     folders = [
         f"app {build.lifecycle.workspace} ({kept})",
@@ -456,12 +535,13 @@ def _cnb(
 
 
 def _dokku(
-    app_dir: Path, config: dict[str, str], standin: StandIn, workdir: Path, args: Any
+    app_dir: Path, config: dict[str, str], python: PythonBuildpack, workdir: Path, args: Any
 ) -> Outcome:
     from herokuify_dev.herokuish import build_app_dokku, dokku_host
 
-    with dokku_host() as host:
-        result = build_app_dokku(app_dir, config, standin, host)
+    assert isinstance(python, RealHerokuPython)  # herokuish runs Heroku's own
+    with dokku_host(python) as host:
+        result = build_app_dokku(app_dir, config, host)
     return result.ok, result.returncodes, ["the build and its /cache volume (removed)"]
 
 

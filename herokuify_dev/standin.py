@@ -1,31 +1,70 @@
-"""A stand-in for the heroku/python buildpack: a cached venv with the app's requirements, copied
-into BUILD_DIR/.heroku/python, an `export` file for the next buildpack, then collectstatic."""
+"""A stand-in for heroku/python's classic bin/compile, for the tests that need speed: it leaves
+what heroku/python leaves, so that no test passes on it where the real one would fail
+(shared/research/real-heroku-python.md, "What the real one does that a stand-in must not hide"):
+- Python is Heroku's kind of runtime (pyruntime.py: relocated, libpython shared, no RUNPATH) at
+  BUILD_DIR/.heroku/python, with /app/.heroku/python linking to it, and the app's packages
+  installed into it as pip installs them there, so their scripts name /app/.heroku/python;
+- the same 8-line ``export`` file, through ${HOME}, and the same three .profile.d scripts;
+- DISABLE_COLLECTSTATIC and .heroku/collectstatic_disabled read as heroku/python reads them;
+- its collectstatic: run from BUILD_DIR with PYTHONPATH=., the config vars exported but those
+  it withholds, also when django.contrib.staticfiles is missing; its failure line.
+
+What is not the same, and why: the packages come from a cache of this stand-in (one install per
+requirements, Django constraint and Python), not from a pip run per build; heroku/python's own
+notes and warnings are not printed.
+"""
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
 import os
-import re
-import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from herokuify_dev.envdir import read_env_dir
+from herokuify_dev import pyruntime
+from herokuify_dev.approot import in_app_root
+from herokuify_dev.herokupython import Step
 from herokuify_dev.transcript import INDENT, Transcript, run
 
 DEFAULT_CACHE_ROOT = Path.home() / ".cache" / "herokuify-buildpack" / "standin"
-# Bump when the way the venv is built changes, so old cached venvs are not reused.
-RECIPE = "1"
-# Python scripts in bin/ whose shebang names a venv's python (pip writes absolute paths).
-SHEBANG = re.compile(rb"#!(/\S*)?/bin/python[0-9.]*[ \t]*\r?\n")
-# Config vars heroku/python does not export into the build environment.
-UNEXPORTED = {"PATH", "GIT_DIR", "CPATH", "CPPATH", "LD_PRELOAD", "LIBRARY_PATH", "PYTHONHOME"}
+# Bump when the way an install is made changes, so old cached ones are not reused.
+RECIPE = "2"
+PYTHON_HOME = "/app/.heroku/python"
+COLLECTSTATIC_FAILED = "Error: Unable to generate Django static files."
+
+# What heroku/python's export file and .profile.d/python.sh set (bin/compile's set_env and
+# set_default_env), in its order.
+_ENV_LINES = (
+    'export PIP_DISABLE_PIP_VERSION_CHECK="1"',
+    "export PATH=${HOME}/.heroku/python/bin:${PATH}",
+    "export PYTHONUNBUFFERED=true",
+    "export PYTHONHOME=${HOME}/.heroku/python",
+    "export LIBRARY_PATH=${HOME}/.heroku/python/lib${LIBRARY_PATH:+:${LIBRARY_PATH}}",
+    "export LD_LIBRARY_PATH=${HOME}/.heroku/python/lib${LD_LIBRARY_PATH:+:${LD_LIBRARY_PATH}}",
+    "export LANG=${LANG:-en_US.UTF-8}",
+    "export PYTHONPATH=${PYTHONPATH:-${HOME}}",
+)
+# A dyno whose HOME is not /app re-makes the link, as heroku/python's python.sh does.
+_RELINK = (
+    'if [[ $HOME != "/app" ]]; then\n'
+    "    mkdir -p /app/.heroku\n"
+    '    ln -nsf "$HOME/.heroku/python" /app/.heroku/python\n'
+    "fi\n"
+)
+_PROFILE_SCRIPTS = {
+    # Our own defaults, of the same variables as heroku/python's scripts of these names.
+    "WEB_CONCURRENCY.sh": "export WEB_CONCURRENCY=${WEB_CONCURRENCY:-2}\n",
+    "python.gunicorn.sh": (
+        "export FORWARDED_ALLOW_IPS='*'\n"
+        'export GUNICORN_CMD_ARGS=${GUNICORN_CMD_ARGS:-"--access-logfile -"}\n'
+    ),
+}
+# heroku/python's collectstatic step, as the stand-in runs it: ARGS EXPORT_FILE BUILD_DIR ENV_DIR.
+COLLECTSTATIC_SCRIPT = Path(__file__).with_name("standin-collectstatic.sh")
 
 
 @dataclass(frozen=True)
@@ -34,137 +73,107 @@ class StandIn:
     python: Path = field(default_factory=lambda: Path(sys.executable))
     django: str | None = None  # a pip constraint such as "Django>=4.2,<4.3"
     cache_root: Path = DEFAULT_CACHE_ROOT
+    label: str = "stand-in for heroku/python"
 
-    def key(self) -> str:
-        """What the cached venv depends on: requirements, constraint and base Python."""
-        probe = subprocess.run(
-            [self.python, "-c", "import sys; print(sys.version)"], capture_output=True, text=True
-        )
-        if probe.returncode != 0:
-            raise RuntimeError(f"{self.python} does not run: {probe.stderr.strip()[-500:]}")
-        version = probe.stdout
-        digest = hashlib.sha256()
-        for part in (RECIPE, self.requirements().read_text(), self.django or "", version):
-            digest.update(part.encode() + b"\0")
-        digest.update(os.fsencode(self.python.absolute()))
-        return digest.hexdigest()[:20]  # short: pip falls back to a /bin/sh shebang past 127
+    def runtime(self) -> pyruntime.LocalPython:
+        try:
+            return pyruntime.LocalPython.of(self.python)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise RuntimeError(f"{self.python} does not run: {exc}") from exc
 
     def requirements(self) -> Path:
         return self.app_dir / "requirements.txt"
 
-    def venv(self, transcript: Transcript | None = None) -> Path:
-        """The cached venv, built first if need be (one builder at a time across processes)."""
-        transcript = transcript or Transcript()
+    def key(self) -> str:
+        """What the cached install depends on: requirements, constraint and Python."""
+        digest = hashlib.sha256()
+        runtime = self.runtime()
+        parts = (RECIPE, pyruntime.RECIPE, self.requirements().read_text(), self.django or "")
+        for part in (*parts, runtime.version, str(runtime.prefix)):
+            digest.update(part.encode() + b"\0")
+        return digest.hexdigest()[:20]
+
+    def installed(self, transcript: Transcript | None = None) -> Path:
+        """The runtime with the app's packages, as BUILD_DIR/.heroku/python holds it after
+        heroku/python; made once per key (one maker at a time across processes)."""
         key = self.key()
         final = self.cache_root / key
+        python_dir = final / ".heroku" / "python"
         if final.is_dir():
-            return final
+            return python_dir
         self.cache_root.mkdir(parents=True, exist_ok=True)
         with open(self.cache_root / f"{key}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            if final.is_dir():  # another process built it while this one waited
-                return final
+            if final.is_dir():  # another process made it while this one waited
+                return python_dir
             for stale in self.cache_root.glob(f"{key}.tmp-*"):
                 shutil.rmtree(stale)
-            tmp = self.cache_root / f"{key}.tmp-{os.getpid()}"
+            partial = self.cache_root / f"{key}.tmp-{os.getpid()}"
             try:
-                self._build(tmp, transcript)
-                tmp.rename(final)  # atomic: a venv in the cache is always complete
+                self._install(partial, transcript or Transcript())
+                partial.rename(final)  # atomic: an install in the cache is always whole
             finally:
-                shutil.rmtree(tmp, ignore_errors=True)
-        return final
+                shutil.rmtree(partial, ignore_errors=True)
+        return python_dir
 
-    def _build(self, venv: Path, transcript: Transcript) -> None:
-        transcript.step(f"Building the stand-in venv for {self.app_dir.name} (once per inputs)")
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-        env.pop("VIRTUAL_ENV", None)
-        subprocess.run([self.python, "-m", "venv", venv], check=True, env=env)
-        cmd: list[str | os.PathLike[str]] = [venv / "bin" / "python", "-m", "pip", "install"]
-        cmd += ["--disable-pip-version-check", "-q", "-r", self.requirements()]
+    def _install(self, home: Path, transcript: Transcript) -> None:
+        """Installs into ``home``/.heroku/python, with ``home`` as /app, as heroku/python does."""
+        name = self.app_dir.name
+        transcript.step(f"Installing the stand-in's Python for {name} (once per inputs)")
+        copy_tree(pyruntime.unpacked_runtime(self.runtime()), home / ".heroku" / "python")
+        # The stand-in's own pip run may use this machine's pip configuration and cache.
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+        env["LD_LIBRARY_PATH"] = f"{PYTHON_HOME}/lib"
+        python = f"{PYTHON_HOME}/bin/python"
+        pip = [python, "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+        pip += ["-r", str(self.requirements())]
         if self.django:
-            constraints = venv / "constraints.txt"
+            constraints = home / "constraints.txt"
             constraints.write_text(self.django + "\n")
-            cmd += ["-c", constraints]
-        if run(cmd, transcript, env, cwd=self.app_dir, line_filter=_indent) != 0:
-            raise RuntimeError(f"pip install failed for {self.requirements()}")
+            pip += ["-c", str(constraints)]
+        for command in ([python, "-m", "ensurepip"], pip):
+            if run(in_app_root(home, command), transcript, env, line_filter=_indent) != 0:
+                raise RuntimeError(f"installing {self.requirements()} failed")
 
-    def install_into(
-        self,
-        build_dir: Path,
-        buildpack_dir: Path | None = None,
-        runs_at: Path | None = None,
-        link: bool = True,
-    ) -> Path:
-        """Copy the venv to BUILD_DIR/.heroku/python and write `export` into `buildpack_dir` (a
-        new temporary one if None), which is returned. ``runs_at``: where the app will run, if
-        the platform moves it after the build (Dokku builds in /tmp/build and runs in /app)."""
-        dest = build_dir / ".heroku" / "python"
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        runs_in = runs_at / ".heroku" / "python" if runs_at else None
-        copy_venv(self.venv(), dest, runs_in, link=link)
-        if buildpack_dir is None:
-            buildpack_dir = Path(tempfile.mkdtemp(prefix="standin-buildpack-"))
-        buildpack_dir.mkdir(parents=True, exist_ok=True)
-        bin_dir = shlex.quote(str(dest / "bin"))
-        (buildpack_dir / "export").write_text(f'export PATH={bin_dir}:"$PATH"\n')
-        # As heroku/python does, dynos find the slug's Python through .profile.d ($HOME is /app).
-        profile_d = build_dir / ".profile.d"
-        profile_d.mkdir(exist_ok=True)
-        (profile_d / "python.sh").write_text('export PATH="$HOME/.heroku/python/bin:$PATH"\n')
-        return buildpack_dir
+    def compile(self, step: Step) -> int:
+        step.transcript.step(f"Python app detected ({self.label})")
+        try:
+            self.install_into(step)
+        except RuntimeError as exc:
+            step.transcript.error(f"The stand-in for heroku/python failed: {exc}")
+            return 1
+        step.transcript.info(f"Installed {self.requirements().name} into .heroku/python")
+        return collectstatic(step)
 
-    def compile(
-        self,
-        build_dir: Path,
-        env_dir: Path,
-        base_env: Mapping[str, str],
-        transcript: Transcript,
-        buildpack_dir: Path | None = None,
-    ) -> tuple[int, Path]:
-        """The whole stand-in step; returns its exit code and the buildpack dir with `export`."""
-        transcript.step("Python app detected (stand-in for heroku/python)")
-        self.venv(transcript)
-        buildpack_dir = self.install_into(build_dir, buildpack_dir)
-        transcript.info(f"Installed {self.requirements().name} into .heroku/python")
-        return collectstatic(build_dir, env_dir, base_env, transcript), buildpack_dir
+    def install_into(self, step: Step) -> None:
+        """All of heroku/python's work but its collectstatic: Python and the packages in
+        BUILD_DIR/.heroku/python, /app's link to it, the export file and .profile.d."""
+        python_dir = step.build_dir / ".heroku" / "python"
+        copy_tree(self.installed(step.transcript), python_dir)
+        link = step.app_root / ".heroku" / "python"
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.unlink(missing_ok=True)
+        link.symlink_to(python_dir)
+        write_environment(step.build_dir, step.export_file)
 
 
-def collectstatic(
-    build_dir: Path, env_dir: Path, base_env: Mapping[str, str], transcript: Transcript
-) -> int:
-    """Run collectstatic as heroku/python does; non-zero means the build fails."""
-    # surrogateescape: a value's bytes reach the environment unchanged, UTF-8 or not.
-    config = {
-        k: v.decode(errors="surrogateescape")
-        for k, v in read_env_dir(env_dir).items()
-        if k not in UNEXPORTED
-    }
-    manage = find_manage_py(build_dir)
-    python = build_dir / ".heroku" / "python" / "bin" / "python"
-    if config.get("DISABLE_COLLECTSTATIC") == "1" or manage is None:
-        return 0
-    env = {**base_env, **config}
-    env["PATH"] = f"{python.parent}:{base_env.get('PATH', os.defpath)}"
-    probe = subprocess.run([python, "-c", "import django"], env=env, capture_output=True)
-    if probe.returncode != 0:
-        return 0  # heroku/python only runs it for Django apps
-    shown = manage.relative_to(build_dir)
-    help_cmd = [python, "manage.py", "help", "collectstatic"]
-    asked = subprocess.run(help_cmd, env=env, cwd=manage.parent, capture_output=True)
-    # As heroku/python: no django.contrib.staticfiles, no collectstatic. Broken settings fail
-    # in collectstatic itself, below.
-    if asked.returncode != 0 and b"Unknown command" in asked.stderr:
-        transcript.info(
-            "Skipping automatic static file generation since the 'django.contrib.staticfiles' "
-            "feature is not enabled in your app's Django configuration."
-        )
-        return 0
-    transcript.step(f"$ python {shown} collectstatic --noinput")
-    cmd = [str(python), "manage.py", "collectstatic", "--noinput", "--traceback"]
-    code = run(cmd, transcript, env, cwd=manage.parent, line_filter=_collectstatic_line)
+def write_environment(build_dir: Path, export_file: Path) -> None:
+    """The export file for the next buildpack, and the .profile.d scripts for dynos."""
+    export_file.parent.mkdir(parents=True, exist_ok=True)
+    export_file.write_text("\n".join(_ENV_LINES) + "\n")
+    profile_d = build_dir / ".profile.d"
+    profile_d.mkdir(exist_ok=True)
+    (profile_d / "python.sh").write_text("\n".join(_ENV_LINES) + "\n" + _RELINK)
+    for name, text in _PROFILE_SCRIPTS.items():
+        (profile_d / name).write_text(text)
+
+
+def collectstatic(step: Step) -> int:
+    """heroku/python's collectstatic step; non-zero fails the build."""
+    cmd = ["bash", COLLECTSTATIC_SCRIPT, step.export_file, step.build_dir, step.env_dir]
+    code = run(in_app_root(step.app_root, cmd), step.transcript, step.env)
     if code != 0:
-        transcript.error(f"Error while running '$ python {shown} collectstatic --noinput'.")
-        transcript.info("See traceback above for details.")
+        step.transcript.error(COLLECTSTATIC_FAILED)
     return code
 
 
@@ -182,49 +191,19 @@ def find_manage_py(build_dir: Path, max_depth: int = 3) -> Path | None:
     return build_dir / min(found)[1] if found else None
 
 
-def copy_venv(venv: Path, dest: Path, runs_at: Path | None = None, *, link: bool = True) -> None:
-    """Copies a cached venv to ``dest``, whose scripts then name the python of ``runs_at``
-    (``dest`` itself by default): the venv's place when the app runs. ``link=False`` copies
-    every file, for a copy whose owner will change."""
-    copy = _link_or_copy if link else shutil.copy2
-    shutil.copytree(venv, dest, symlinks=True, copy_function=copy)
-    _retarget_scripts(dest / "bin", (runs_at or dest) / "bin" / "python")
+def copy_tree(source: Path, target: Path) -> None:
+    """A copy of ``source`` made of hard links where it can be: nearly free, and writers
+    replace files rather than edit them, so the cached original stays intact."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source, target, symlinks=True, copy_function=_link_or_copy)
 
 
 def _link_or_copy(src: str, dst: str) -> None:
-    # Hard links make the copy nearly free; writers replace files rather than edit them in place,
-    # so the cached venv stays intact. Across file systems, copy.
     try:
         os.link(src, dst)
     except OSError:
         shutil.copy2(src, dst)
 
 
-def _retarget_scripts(bin_dir: Path, python: Path) -> None:
-    """Point console scripts (django-admin, gunicorn...) at the copied venv's python."""
-    shebang = f"#!{python}\n"
-    if len(shebang) > 127 or any(c.isspace() for c in str(python)):
-        # Too long or spaced for a kernel shebang: the same /bin/sh trick pip uses.
-        shebang = f"#!/bin/sh\n'''exec' {shlex.quote(str(python))} \"$0\" \"$@\"\n' '''\n"
-    for script in bin_dir.iterdir():
-        if script.is_symlink() or not script.is_file():
-            continue
-        data = script.read_bytes()
-        match = SHEBANG.match(data)
-        if match is None:
-            continue
-        tmp = script.with_name(script.name + ".retarget")
-        tmp.write_bytes(shebang.encode() + data[match.end() :])
-        shutil.copymode(script, tmp)
-        tmp.replace(script)  # a new file: the hard-linked original in the cache is untouched
-
-
 def _indent(line: str) -> str:
-    return INDENT + line
-
-
-def _collectstatic_line(line: str) -> str | None:
-    # heroku/python drops the per-file chatter and blank lines, and indents the rest.
-    if not line.strip() or line.startswith(("Copying", "Post-processed")):
-        return None
     return INDENT + line

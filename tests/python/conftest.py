@@ -1,19 +1,31 @@
-"""Shared fixtures: one S3 server per session, stand-in Pythons built once, and build helpers.
+"""Shared fixtures: one S3 server per session, heroku/python (Heroku's own, and its stand-in,
+whose installs are made once), and build helpers.
 
 End-to-end tests build the sample apps through bin/* as the platform does, against a real moto
-server on loopback, with each supported Django series.
+server on loopback, with each supported Django series: after Heroku's own heroku/python where a
+test says ``python="heroku"``, else after the stand-in, which leaves the same slug faster.
 """
 
 from __future__ import annotations
 
 import itertools
+import shutil
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
-from herokuify_dev.localbuild import BuildResult, build_app
+from herokuify_dev.herokupython import (
+    WHERE_IT_IS,
+    CacheSeeds,
+    PythonBuildpack,
+    RealHerokuPython,
+    serving_runtimes,
+    vendored_buildpack,
+)
+from herokuify_dev.localbuild import BuildResult, build_app, not_pushed
+from herokuify_dev.pyruntime import RuntimeServer
 from herokuify_dev.pythons import python_for
 from herokuify_dev.s3server import (
     FAKE_ACCESS_KEY_ID,
@@ -41,6 +53,27 @@ OLD_DJANGO_SERIES = {"3.1": ("Django>=3.1,<3.2", "3.11")}
 # A supported Django on a Python it cannot import on (cgi is gone from 3.13), as on a platform
 # whose default Python is newer than the app's Django.
 MISMATCHED_SERIES = {"3.2-on-3.13": ("Django>=3.2,<3.3", "3.13")}
+
+
+@pytest.fixture(scope="session")
+def runtimes() -> Iterator[RuntimeServer]:
+    """Heroku's Python runtimes, made from this machine's Pythons, where heroku/python asks."""
+    with serving_runtimes(heroku_python_source()) as server:
+        yield server
+
+
+def heroku_python_source() -> Path:
+    found = vendored_buildpack()
+    if found is None:
+        pytest.fail(f"Heroku's heroku-buildpack-python is not on this machine ({WHERE_IT_IS})")
+    return found
+
+
+@pytest.fixture(scope="session")
+def heroku_python(runtimes: RuntimeServer) -> RealHerokuPython:
+    """Heroku's own heroku/python, unmodified; a new CACHE_DIR starts from the last build of
+    the same requirements, so that pip downloads nothing again."""
+    return RealHerokuPython(heroku_python_source(), runtimes, CacheSeeds())
 
 
 @pytest.fixture(scope="session")
@@ -96,11 +129,13 @@ Build = Callable[..., BuildResult]
 
 
 @pytest.fixture
-def build(tmp_path: Path) -> Build:
-    """build(app_or_dir, config_vars, series="5.2", cache_dir=None) -> BuildResult.
+def build(tmp_path: Path, request: pytest.FixtureRequest) -> Build:
+    """build(app_or_dir, config_vars, series="5.2", cache_dir=None, python="standin")
+    -> BuildResult.
 
     Each call gets a fresh BUILD_DIR, as on the platform; pass an earlier result's cache_dir
-    to redeploy.
+    to redeploy. ``python="heroku"`` builds after Heroku's own heroku/python: the app, copied,
+    asks for the series' Django and Python in its requirements.txt and .python-version.
     """
     numbers = itertools.count(1)
 
@@ -109,24 +144,49 @@ def build(tmp_path: Path) -> Build:
         config_vars: Mapping[str, str | bytes],
         series: str = "5.2",
         cache_dir: Path | None = None,
+        python: str = "standin",
     ) -> BuildResult:
         number = next(numbers)  # thread-safe: concurrent builds get their own folders
         app_dir = app if isinstance(app, Path) else FIXTURES / app
-        standin = standin_for(app_dir.name if isinstance(app, str) else "minimal", series)
-        if isinstance(app, Path):
-            standin = StandIn(app_dir, python=standin.python, django=standin.django)
+        workdir = tmp_path / f"build-{number}"
+        python_buildpack: PythonBuildpack
+        if python == "heroku":
+            app_dir = app_for_series(app_dir, series, workdir / "source")
+            python_buildpack = request.getfixturevalue("heroku_python")
+        else:
+            standin = standin_for(app_dir.name if isinstance(app, str) else "minimal", series)
+            if isinstance(app, Path):
+                standin = StandIn(app_dir, python=standin.python, django=standin.django)
+            python_buildpack = standin
         result = build_app(
             app_dir,
             config_vars,
-            standin,
+            python_buildpack,
             cache_dir=cache_dir,
-            workdir=tmp_path / f"build-{number}",
+            workdir=workdir,
             stream=Transcript(),
         )
         assert_no_secret_leaked(result, config_vars)
         return result
 
     return run
+
+
+@pytest.fixture(scope="session")
+def series_app() -> Callable[[Path, str, Path], Path]:
+    """series_app(app_dir, series, copy) -> the copy, as app_for_series makes it."""
+    return app_for_series
+
+
+def app_for_series(app_dir: Path, series: str, copy: Path) -> Path:
+    """A copy of ``app_dir`` whose requirements.txt and .python-version ask heroku/python for
+    the series' Django and Python."""
+    constraint, python = {**DJANGO_SERIES, **OLD_DJANGO_SERIES, **MISMATCHED_SERIES}[series]
+    shutil.copytree(app_dir, copy, symlinks=True, ignore=not_pushed)
+    requirements = copy / "requirements.txt"
+    requirements.write_text(requirements.read_text().rstrip("\n") + f"\n{constraint}\n")
+    (copy / ".python-version").write_text(f"{python}\n")
+    return copy
 
 
 def assert_no_secret_leaked(result: BuildResult, config_vars: Mapping[str, str | bytes]) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from herokuify_dev import localbuild
+from herokuify_dev.dyno import run_one_off
 from herokuify_dev.envdir import read_env_dir, write_env_dir
 from herokuify_dev.localbuild import build_app
 from herokuify_dev.localstate import AppState, restore_bucket, save_bucket
@@ -26,18 +27,21 @@ FAKE_DETECT = """#!/usr/bin/env bash
 if [[ -f "$1/.heroku/python/bin/python" ]]; then echo "Fake"; exit 0; fi
 echo "no .heroku/python in $1"; exit 1
 """
-# Checks what the platform promises a buildpack's compile: the previous buildpack's python first
-# on PATH, and a clean environment (bash adds PWD, SHLVL and _).
+# Checks what the platform promises a buildpack's compile: HOME=/app, the previous buildpack's
+# python first on PATH (as /app/.heroku/python, a link to the build's), and a clean environment
+# but what heroku/python's export file sets (bash adds PWD, SHLVL and _).
 FAKE_COMPILE = """#!/usr/bin/env bash
 set -euo pipefail
 BUILD_DIR="$1" CACHE_DIR="$2" ENV_DIR="$3"
 echo "-----> Fake compile"
 py="$(command -v python)"
-case "$py" in
-  "$BUILD_DIR/.heroku/python/bin/"*) echo "       python is $py" ;;
-  *) echo " !     python is $py"; exit 2 ;;
-esac
-extra="$(env | cut -d= -f1 | grep -vxE 'PATH|HOME|STACK|PWD|SHLVL|_|OLDPWD' || true)"
+if [[ "$py" != /app/.heroku/python/bin/python || "$HOME" != /app ]]; then
+  echo " !     python is $py, HOME is $HOME"; exit 2
+fi
+[[ "$(readlink -f /app/.heroku/python)" == "$(readlink -f "$BUILD_DIR/.heroku/python")" ]] || exit 2
+echo "       python is $py"
+exported='PIP_DISABLE_PIP_VERSION_CHECK|PYTHONUNBUFFERED|PYTHONHOME|LIBRARY_PATH|LD_LIBRARY_PATH|LANG|PYTHONPATH'
+extra="$(env | cut -d= -f1 | grep -vxE "PATH|HOME|STACK|PWD|SHLVL|_|OLDPWD|$exported" || true)"
 if [[ -n "$extra" ]]; then echo " !     unexpected env: $extra"; exit 3; fi
 python -c 'import django, sys; print("       django", django.__version__, sys.prefix)'
 count=$(cat "$CACHE_DIR/count" 2>/dev/null || echo 0)
@@ -112,8 +116,10 @@ def test_minimal_and_redeploy(standins, tmp_path, fake_bp):
         buildpack_dir=fake_bp,
     )
     assert second.ok and "build number 2 in this cache" in second.output
-    # the cached venv is shared by hard links and was not changed by the builds
-    assert standin.venv() != first.build_dir
+    # The cached install is shared by hard links and was not changed by the builds.
+    installed = standin.installed()
+    assert not (installed / "lib" / "herokuify_buildpack").exists()
+    assert not list(installed.glob("lib/python*/site-packages/herokuify_buildpack"))
 
 
 def test_space_in_build_path(standins, tmp_path, fake_bp):
@@ -125,11 +131,7 @@ def test_space_in_build_path(standins, tmp_path, fake_bp):
         buildpack_dir=fake_bp,
     )
     assert r.ok, r.output
-    out = subprocess.run(
-        [r.build_dir / ".heroku" / "python" / "bin" / "django-admin", "--version"],
-        capture_output=True,
-        text=True,
-    )
+    out = run_one_off(r.build_dir, {}, "django-admin --version")
     assert out.returncode == 0, out.stderr
 
 
@@ -155,7 +157,7 @@ def test_collectstatic_failure_fails_the_build(standins, tmp_path, fake_bp):
     )
     assert not r.ok
     assert r.returncodes == {"heroku/python": 1}
-    assert "Error while running '$ python manage.py collectstatic --noinput'." in r.output
+    assert " !     Error: Unable to generate Django static files." in r.output
 
 
 def test_subfolder(standins, tmp_path, fake_bp):
@@ -231,7 +233,7 @@ def test_local_build_on_another_platform(platform, config_vars, s3_client, bucke
     env_args = [arg for name, value in config_vars.items() for arg in ("--env", f"{name}={value}")]
     platform_args = ["--platform", platform, *env_args]
     done = subprocess.run(
-        [sys.executable, "-m", "herokuify_dev.localbuild", FIXTURES / "minimal", *platform_args],
+        [sys.executable, "-m", "herokuify_dev.localbuild", FIXTURES / "compressor", *platform_args],
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         capture_output=True,
@@ -240,7 +242,7 @@ def test_local_build_on_another_platform(platform, config_vars, s3_client, bucke
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert f"Build succeeded on the {platform} platform" in done.stdout
-    keys = s3_client.list_objects_v2(Bucket=bucket, Prefix="static/minimal/")["KeyCount"]
+    keys = s3_client.list_objects_v2(Bucket=bucket, Prefix="static/shop/")["KeyCount"]
     assert keys > 0
 
 
@@ -287,7 +289,7 @@ def test_second_local_build_is_a_redeploy(tmp_path):
     state = tmp_path / "state"
     first = local_build(FIXTURES / "compressor", "--state-dir", state)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    assert first.stdout.splitlines()[0].endswith("herokuify-local: empty, as on a first push")
+    assert "herokuify-local: empty, as on a first push\n" in first.stdout
     done = re.search(r"Done: (\d+) files uploaded, 0 unchanged", first.stdout)
     assert done, first.stdout
     files = int(done[1])
@@ -296,14 +298,14 @@ def test_second_local_build_is_a_redeploy(tmp_path):
     second = local_build(FIXTURES / "compressor", "--state-dir", state)
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     kept = f"herokuify-local: {files + 1} objects kept from the last run (--fresh empties it)"
-    assert second.stdout.splitlines()[0].endswith(kept)
+    assert f"{kept}\n" in second.stdout
     assert f"Done: 0 files uploaded, {files} unchanged" in second.stdout
     cache_dir = re.search(r"CACHE_DIR (\S+) \(kept\)", second.stdout)
     assert cache_dir and Path(cache_dir[1]).is_relative_to(state)
 
     fresh = local_build(FIXTURES / "compressor", "--state-dir", state, "--fresh")
     assert fresh.returncode == 0, fresh.stdout[-3000:] + fresh.stderr[-3000:]
-    assert fresh.stdout.splitlines()[0].endswith("herokuify-local: empty, as on a first push")
+    assert "herokuify-local: empty, as on a first push\n" in fresh.stdout
     assert f"Done: {files} files uploaded, 0 unchanged" in fresh.stdout
 
 
@@ -461,7 +463,15 @@ def test_requested_python(tmp_path):
         requested_python(tmp_path)
 
 
-def test_python_version_picks_the_standin_python(tmp_path):
+def line_starting(output: str, start: str) -> str:
+    found = [line for line in output.splitlines() if line.startswith(start)]
+    assert len(found) == 1, output
+    return found[0]
+
+
+def test_local_build_runs_heroku_s_own_heroku_python(tmp_path):
+    """With a Python it can serve, the rehearsal is what Heroku will run: its heroku/python,
+    whose download of Python 3.12 is answered from this machine's."""
     app = tmp_path / "app"
     shutil.copytree(FIXTURES / "minimal", app)
     (app / ".python-version").write_text("3.12\n")
@@ -469,13 +479,28 @@ def test_python_version_picks_the_standin_python(tmp_path):
     build_dir = re.search(r"BUILD_DIR (\S+) \(kept\)", done.stdout)
     try:
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-        assert "-----> Python 3.12, as the app's .python-version asks: " in done.stdout
+        line_starting(done.stdout, "-----> heroku/python: Heroku's own buildpack, from ")
+        assert "-----> Using Python 3.12 specified in .python-version" in done.stdout
+        assert re.search(
+            r"\(here: Python 3\.12\.\d+ is served from this machine's 3\.12\.", done.stdout
+        )
         assert build_dir, done.stdout
-        venv = Path(build_dir[1]) / ".heroku" / "python"
-        assert re.search(r"^version = 3\.12\.", (venv / "pyvenv.cfg").read_text(), re.M)
+        assert (Path(build_dir[1]) / ".heroku" / "python" / "lib" / "python3.12").is_dir()
     finally:
         if build_dir:  # the folder --keep kept, which holds BUILD_DIR
             shutil.rmtree(Path(build_dir[1]).parent)
+
+
+def test_a_python_heroku_would_install_but_this_machine_lacks_falls_back_to_the_stand_in(
+    tmp_path,
+):
+    """No .python-version: heroku/python's default (3.14 in v351), which pyenv does not have
+    here. The build says so in one line and runs after the stand-in."""
+    done = local_build(FIXTURES / "minimal", "--state-dir", tmp_path / "state")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    said = line_starting(done.stdout, " !     Building after heroku/python's stand-in: ")
+    assert "it would install Python 3.14 (its default), which is not on this machine" in said
+    assert "-----> Python app detected (stand-in for heroku/python)" in done.stdout
 
 
 @pytest.mark.parametrize(
@@ -488,18 +513,9 @@ def test_python_not_installed_fails_in_one_line(tmp_path, name, text):
     done = local_build(app, "--state-dir", tmp_path / "state")
     assert done.returncode == 1
     assert done.stdout == (
+        " !     Building after heroku/python's stand-in: it would install Python 3.99 (the app's "
+        f"{name} asks for it), which is not on this machine. Pin a Python you have in "
+        ".python-version\n"
         f" !     The app's {name} asks for Python 3.99, which is not installed here: "
         "pyenv install 3.99, or pass --python PATH\n"
-    )
-
-
-def test_dokku_needs_the_requested_python_under_usr_bin(tmp_path, capsys, monkeypatch):
-    """Dokku's build user cannot run a pyenv Python under root's home: no fallback to one."""
-    pyenv_python = Path.home() / ".pyenv" / "versions" / "3.99.0" / "bin" / "python3.99"
-    monkeypatch.setattr(localbuild, "python_for", lambda version: pyenv_python)
-    (tmp_path / ".python-version").write_text("3.99\n")
-    assert localbuild._app_python(tmp_path, "dokku") is None
-    assert capsys.readouterr().out == (
-        " !     The app's .python-version asks for Python 3.99: Dokku's stand-in needs it as "
-        "/usr/bin/python3.99, which its build user can run, or pass --python PATH\n"
     )

@@ -21,8 +21,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from herokuify_dev.envdir import write_env_dir
-from herokuify_dev.localbuild import direct_compile
+from herokuify_dev.localbuild import next_compile, platform_step
 from herokuify_dev.s3server import free_port, running_s3_server
+from herokuify_dev.transcript import Transcript
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURES = REPO / "test-fixtures"
@@ -124,9 +125,10 @@ def test_compile_without_manage_py_says_so(tmp_path, standins, planted, secret, 
     """bin/compile run on its own (a buildpack list that skips detect) must still refuse."""
     build_dir, cache_dir, env_dir = tmp_path / "build", tmp_path / "cache", tmp_path / "env"
     shutil.copytree(FIXTURES / "not-django", build_dir)
-    standins("minimal").install_into(build_dir, tmp_path / "standin-buildpack")
+    step = platform_step(tmp_path, build_dir, cache_dir, env_dir, Transcript())
+    standins("minimal").install_into(step)
     write_env_dir(env_dir, planted)
-    command, env = direct_compile(build_dir, cache_dir, env_dir, home=tmp_path)
+    command, env = next_compile(step)
     proc = subprocess.run(
         command,
         env=env,
@@ -195,7 +197,7 @@ def test_broken_settings_fail_in_heroku_python_first(build, planted, secret, s3_
     assert result.returncodes == {"heroku/python": 1}
     shown = result.outputs["heroku/python"]
     assert "ModuleNotFoundError" in shown and "local_settings" in shown
-    assert " !     Error while running '$ python manage.py collectstatic --noinput'." in shown
+    assert " !     Error: Unable to generate Django static files." in shown
     assert ERROR_PREFIX not in result.output
     assert_no_secret(result, secret)
     assert objects(s3_client, bucket) == {}

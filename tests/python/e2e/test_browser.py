@@ -19,7 +19,7 @@ from pathlib import Path
 from herokuify_buildpack.bucket import rules
 from herokuify_dev.browser import load_page
 from herokuify_dev.dyno import running_dyno
-from herokuify_dev.localbuild import IGNORED
+from herokuify_dev.localbuild import not_pushed
 from herokuify_dev.proxy import running_proxy
 from herokuify_dev.stores import StoreProfile
 
@@ -43,7 +43,7 @@ def a_system_font() -> Path:
 
 def app_with_a_font(tmp_path: Path) -> Path:
     app = tmp_path / "app"
-    shutil.copytree(FIXTURE, app, ignore=shutil.ignore_patterns(*IGNORED))
+    shutil.copytree(FIXTURE, app, ignore=not_pushed)
     static = app / "shop_site" / "static" / "shop"
     (static / "fonts").mkdir()
     shutil.copy(a_system_font(), static / "fonts" / "probe.ttf")

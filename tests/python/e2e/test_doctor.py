@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from herokuify_dev.dyno import run_one_off
 from herokuify_dev.proxy import running_proxy
 from herokuify_dev.stores import StoreProfile
 
@@ -170,12 +171,7 @@ def test_doctor_runs_from_the_slug_as_on_a_dyno(build, config_vars):
     package the build installed and the app's boto3, and the config vars in its environment."""
     built = build("minimal", config_vars)
     assert built.ok, built.output
-    python = built.build_dir / ".heroku" / "python" / "bin" / "python"
-    env = {"PATH": os.environ["PATH"], "HOME": str(built.build_dir), **config_vars}
-    done = subprocess.run(
-        [str(python), "-m", "herokuify_buildpack", "doctor"],
-        env=env, capture_output=True, text=True, timeout=120, check=False, cwd=built.build_dir,
-    )  # fmt: skip
+    done = run_one_off(built.build_dir, config_vars, "python -m herokuify_buildpack doctor")
     assert "ok   credentials and bucket" in done.stdout, done.stdout + done.stderr
     assert "ok   static files public" in done.stdout
     assert config_vars["AWS_SECRET_ACCESS_KEY"] not in done.stdout + done.stderr

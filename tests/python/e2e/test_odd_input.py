@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import stat
@@ -25,8 +26,9 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from herokuify_buildpack.upload.etag import expected_etag
+from herokuify_dev.dyno import run_one_off
 from herokuify_dev.envdir import write_env_dir
-from herokuify_dev.localbuild import build_app, direct_compile
+from herokuify_dev.localbuild import build_app, next_compile, platform_step
 from herokuify_dev.transcript import Transcript
 
 REPO = Path(__file__).resolve().parents[3]
@@ -101,7 +103,7 @@ def dyno_django(
     build_dir: Path, config_vars, names=(), cwd: Path | None = None, **extra_env
 ) -> dict:
     """Loads the slug's settings as a web dyno does (DYNO set, herokuify_settings) in the slug's
-    Python, from ``cwd`` (the build's root by default), and returns STATIC_URL and
+    Python, from ``cwd`` (a folder of the slug; its root by default), and returns STATIC_URL and
     staticfiles_storage.url(name) for each name."""
     code = (
         "import json, sys, django; django.setup()\n"
@@ -110,22 +112,14 @@ def dyno_django(
         "names = json.load(sys.stdin)\n"
         "print(json.dumps({'STATIC_URL': settings.STATIC_URL, 'urls': [s.url(n) for n in names]}))"
     )
-    env = {
-        **config_vars,
-        **extra_env,
-        "PATH": f"{build_dir}/.heroku/python/bin:/usr/bin:/bin",
-        "HOME": str(build_dir),
-        "DYNO": "web.1",
-        "DJANGO_SETTINGS_MODULE": "herokuify_settings",
-    }
-    proc = subprocess.run(
-        [build_dir / ".heroku" / "python" / "bin" / "python", "-c", code],
+    env = {**config_vars, **extra_env, "DJANGO_SETTINGS_MODULE": "herokuify_settings"}
+    folder = (cwd or build_dir).relative_to(build_dir).as_posix()
+    proc = run_one_off(
+        build_dir,
+        env,
+        f"cd {shlex.quote(folder)} && python -c {shlex.quote(code)}",
         input=json.dumps(list(names)),  # ASCII: \u escapes keep NFC and NFD apart
-        cwd=cwd or build_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+        process="web",
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
@@ -382,9 +376,10 @@ def compile_directly(tmp_path: Path, standin, config_vars, special: str) -> tupl
     shutil.copytree(FIXTURES / "minimal", build_dir, ignore=shutil.ignore_patterns("__pycache__"))
     kind = {"fifo": stat.S_IFIFO, "socket": stat.S_IFSOCK}[special]
     os.mknod(build_dir / STATIC / f"{special}.css", kind | 0o644)
-    standin.install_into(build_dir, tmp_path / "standin-buildpack")
+    step = platform_step(tmp_path, build_dir, cache_dir, env_dir, Transcript())
+    standin.install_into(step)
     write_env_dir(env_dir, {**config_vars, "DISABLE_COLLECTSTATIC": "1"})
-    command, env = direct_compile(build_dir, cache_dir, env_dir, home=tmp_path)
+    command, env = next_compile(step)
     proc = subprocess.Popen(
         command,
         env=env,
@@ -485,7 +480,7 @@ def test_relative_static_root_is_found_by_a_dyno_started_elsewhere(
     hashed_name = json.loads(manifest.read_text())["paths"]["minimal/site.css"]
     elsewhere = result.build_dir / "minimal_site"
     found = dyno_django(
-        result.build_dir, hashed, ["minimal/site.css"], elsewhere, PYTHONPATH=result.build_dir
+        result.build_dir, hashed, ["minimal/site.css"], elsewhere, PYTHONPATH="/app"
     )
     assert found["urls"] == [f"{found['STATIC_URL']}{hashed_name}"]
     assert f"static/{hashed_name}" in app_keys(s3_client, bucket)

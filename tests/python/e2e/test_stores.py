@@ -20,7 +20,7 @@ import pytest
 
 from herokuify_buildpack.bucket import rules
 from herokuify_dev.aging import Aging
-from herokuify_dev.localbuild import IGNORED
+from herokuify_dev.localbuild import not_pushed
 from herokuify_dev.proxy import running_proxy
 from herokuify_dev.stores import StoreProfile
 
@@ -57,7 +57,7 @@ def test_a_store_builds_prunes_and_holds_every_byte(
             OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
         )
     app = tmp_path / "app"
-    shutil.copytree(FIXTURE, app, ignore=shutil.ignore_patterns(*IGNORED))
+    shutil.copytree(FIXTURE, app, ignore=not_pushed)
     with running_proxy(s3_server.endpoint_url) as proxy:
         profile = StoreProfile.named(store, proxy)
         aging = Aging()
@@ -141,7 +141,7 @@ def test_fonts_without_a_cors_rule_get_one_warning_line(
     build, config_vars, s3_client, bucket, tmp_path
 ):
     app = tmp_path / "app"
-    shutil.copytree(FIXTURE.parent / "minimal", app, ignore=shutil.ignore_patterns(*IGNORED))
+    shutil.copytree(FIXTURE.parent / "minimal", app, ignore=not_pushed)
     statics = sorted(
         path for path in app.rglob("static") if path.is_dir() and ".heroku" not in path.parts
     )

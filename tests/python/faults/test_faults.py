@@ -32,7 +32,7 @@ import pytest
 
 from herokuify_buildpack.upload.etag import PART_SIZE
 from herokuify_dev.faults import ALWAYS, Fault, FaultInjector, Rule, describe
-from herokuify_dev.localbuild import IGNORED, build_app
+from herokuify_dev.localbuild import build_app, not_pushed
 from herokuify_dev.proxy import Handler, running_proxy
 from herokuify_dev.standin import StandIn
 from herokuify_dev.transcript import Transcript
@@ -97,7 +97,7 @@ def proxied(config_vars, proxy) -> dict[str, str]:
 
 def app_copy(dest: Path, files: dict[str, bytes] | None = None) -> Path:
     """A copy of the compressor app with `files` (under its static dir) written or replaced."""
-    shutil.copytree(FIXTURE, dest, ignore=shutil.ignore_patterns(*IGNORED))
+    shutil.copytree(FIXTURE, dest, ignore=not_pushed)
     for name, data in (files or {}).items():
         path = dest / "shop_site" / "static" / name
         path.parent.mkdir(parents=True, exist_ok=True)

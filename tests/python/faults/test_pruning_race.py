@@ -27,7 +27,7 @@ import pytest
 
 from herokuify_dev.aging import Aging
 from herokuify_dev.faults import describe
-from herokuify_dev.localbuild import IGNORED, build_app
+from herokuify_dev.localbuild import build_app, not_pushed
 from herokuify_dev.proxy import running_proxy
 from herokuify_dev.standin import StandIn
 from herokuify_dev.transcript import Transcript
@@ -81,7 +81,7 @@ def aged_proxies(s3_server):
 def app_of(release: str, root: Path) -> Path:
     app = root / f"app-{release}"
     if not app.exists():
-        shutil.copytree(FIXTURE, app, ignore=shutil.ignore_patterns(*IGNORED))
+        shutil.copytree(FIXTURE, app, ignore=not_pushed)
         for name, data in RELEASES[release].items():
             (app / "shop_site" / "static" / name).write_bytes(data)
     return app

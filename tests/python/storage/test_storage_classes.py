@@ -34,7 +34,8 @@ PKG = "herokuify_buildpack.storage"
 
 @dataclass
 class Project:
-    """A copy of the compressor app, a settings module, and the venv Python that runs them."""
+    """A copy of the compressor app, a settings module, and the Python that runs them: the
+    stand-in's install of heroku/python's runtime, with the app's packages."""
 
     python: Path
     app_dir: Path
@@ -55,6 +56,8 @@ class Project:
             "PATH": os.environ["PATH"],
             "HOME": str(self.home),
             "LANG": "C.UTF-8",
+            # Heroku's runtime finds libpython only through it, as its export file sets it.
+            "LD_LIBRARY_PATH": str(self.python.parent.parent / "lib"),
             "PYTHONPATH": os.pathsep.join(map(str, (REPO, self.settings_dir, self.app_dir))),
             "DJANGO_SETTINGS_MODULE": "scenario_settings",
             **config_vars,
@@ -87,7 +90,7 @@ def project(tmp_path, standins):
     `from shop_site.settings import *` in its settings module."""
 
     def make(settings_lines: str, series: str = "5.2") -> Project:
-        venv = standins("compressor", series).venv()
+        installed = standins("compressor", series).installed()
         root = tmp_path / f"project-{uuid.uuid4().hex[:6]}"
         app_dir = root / "app"
         shutil.copytree(FIXTURES / "compressor", app_dir)
@@ -98,7 +101,7 @@ def project(tmp_path, standins):
         )
         home = root / "home"
         home.mkdir()
-        return Project(venv / "bin" / "python", app_dir, settings_dir, home)
+        return Project(installed / "bin" / "python", app_dir, settings_dir, home)
 
     return make
 
