@@ -1,111 +1,199 @@
-"""A stand-in for Dokku's herokuish: the classic buildpack API, run the way it differs from
-Heroku (facts in shared/research/stores-and-platforms.md, "Dokku (herokuish)"):
-- bin/compile runs as an unprivileged user (herokuish's herokuishuser, or a random u<N>), here
-  a uid and gid of the test's own that no account holds;
-- config vars are files in the env dir and are also exported into the process environment;
-- the cache is a volume at a path of its own (/cache);
-- the build happens in /tmp/build and is then moved to /app, where the app runs (HOME=/app).
-The heroku/python stand-in runs first, as root, then the build dir is handed to that user.
+"""Dokku's build, for real: herokuish (../shared/vendor/herokuish, or $HEROKUIFY_HEROKUISH),
+unmodified, runs `buildpack build` as in Dokku's build container. The app's `.buildpacks` lists
+Heroku's own heroku/python, then this buildpack, so herokuish runs them through
+heroku-buildpack-multi, as Dokku does for an app with several buildpacks.
+
+What Dokku's container has, given here (shared/research/real-heroku-python.md, "Dokku"):
+- herokuish's bash, sourced in herokuish.go's order, with its Go wrapper's three helpers
+  (herokuishtools.py) on PATH;
+- setuidgid (daemontools), and herokuishuser, made by herokuish's own include/default_user.bash;
+- heroku-buildpack-multi installed by herokuish's own `buildpack install`;
+- its fixed paths, each a folder of the build's own in a mount namespace: /app (the app, then
+  the slug), /tmp/env (config vars), /tmp/build, /tmp/cache (Dokku's cache volume, kept between
+  an app's builds) and /tmp/buildpacks.
+Every buildpack in `.buildpacks` must be a git repository multi can clone, owned by the build's
+user: the two buildpacks are committed into repositories of their own first.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+from herokuify_dev.approot import in_mounts
 from herokuify_dev.envdir import write_env_dir
-from herokuify_dev.localbuild import (
-    CLEAN_PATH,
-    IGNORED,
-    REPO_ROOT,
-    SOURCE_EXPORT,
-    STACK,
-    BuildResult,
-)
-from herokuify_dev.standin import StandIn, collectstatic
+from herokuify_dev.herokupython import RealHerokuPython
+from herokuify_dev.localbuild import REPO_ROOT, STACK, BuildResult, not_pushed
+from herokuify_dev.package import package
 from herokuify_dev.transcript import Transcript, run
 
-# No account holds these: like herokuish's random u<N>, a user made for the build.
-BUILD_UID = BUILD_GID = 32767
+VENDOR = REPO_ROOT.parent / "shared" / "vendor"
+BUILD_USER = "herokuishuser"
+BUILD_UID = 32767  # include/default_user.bash
+# herokuish.go's scripts, in the order it loads them.
+_INCLUDES = ("herokuish", "fn", "cmd", "buildpack", "procfile", "slug")
+_TOOLS = ("yaml-keys", "yaml-get", "asset-cat")
+# The build container's: herokuish calls usermod, from sbin.
+CONTAINER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_GIT_IDENTITY = ["-c", "user.name=herokuify", "-c", "user.email=herokuify@localhost"]
+
+
+def vendored(name: str, variable: str) -> Path | None:
+    named = os.environ.get(variable)
+    found = Path(named) if named else VENDOR / name
+    return found if found.is_dir() else None
+
+
+@dataclass(frozen=True)
+class DokkuHost:
+    """A Dokku host's parts that outlive one build: the buildpack repositories, the installed
+    buildpacks, the tools, and the app's cache volume."""
+
+    root: Path
+    herokuish: Path
+    heroku_python: RealHerokuPython
+
+    @property
+    def cache(self) -> Path:
+        return self.root / "cache"
+
+    def mounts(self, tmp: Path, app: Path) -> list[tuple[Path, Path]]:
+        """What the build container sees: the host's parts inside its own /tmp, then /app."""
+        shared = ("buildpacks", "cache", "repos", "tools", "curl")
+        parts = [(self.root / name, tmp / name) for name in shared]
+        for _, inside in parts:
+            inside.mkdir(exist_ok=True)
+        # /app first: once /tmp is the build's own, the host's folders under /tmp are hidden.
+        return [*parts, (app, Path("/app")), (tmp, Path("/tmp"))]
+
+    def env(self) -> dict[str, str]:
+        network = self.heroku_python.network_env()
+        network["CURL_HOME"] = "/tmp/curl"  # where mounts() puts it
+        path = f"/tmp/tools:{CONTAINER_PATH}"
+        return {"PATH": path, "USER": BUILD_USER, "STACK": STACK, **network}
 
 
 @contextmanager
-def dokku_host() -> Iterator[Path]:
-    """A folder for builds that the build's user can reach (a test's own tmp_path is root's
-    alone), removed afterwards. Builds under it share its cache/, as an app's builds share the
-    /cache volume."""
+def dokku_host(heroku_python: RealHerokuPython) -> Iterator[DokkuHost]:
+    """A Dokku host for builds run as herokuish runs them, removed afterwards."""
     if os.geteuid() != 0:
-        raise PermissionError(
-            "the herokuish stand-in runs bin/compile as another user: run as root"
+        raise PermissionError("herokuish runs as root and drops to its build user: run as root")
+    herokuish = vendored("herokuish", "HEROKUIFY_HEROKUISH")
+    multi = vendored("heroku-buildpack-multi", "HEROKUIFY_BUILDPACK_MULTI")
+    if herokuish is None or multi is None:
+        raise FileNotFoundError(
+            "herokuish and heroku-buildpack-multi are not here: ../shared/vendor/ beside the repo"
         )
-    host = Path(tempfile.mkdtemp(prefix="herokuish-"))
+    if shutil.which("setuidgid") is None:
+        raise FileNotFoundError("herokuish needs setuidgid: apt-get install daemontools")
+    root = Path(tempfile.mkdtemp(prefix="dokku-"))
     try:
-        host.chmod(0o755)
+        root.chmod(0o755)
+        host = DokkuHost(root, herokuish, heroku_python)
+        _write_tools(root / "tools", herokuish)
+        # heroku/python's Python download, answered by the local server, as seen inside.
+        runtimes = heroku_python.runtimes
+        (root / "curl").mkdir()
+        shutil.copy(runtimes.ca_cert, root / "curl" / "ca.pem")
+        runtimes.write_curlrc(root / "curl", "/tmp/curl/ca.pem")
+        repos = root / "repos"
+        _commit(heroku_python.source, repos / "heroku-python")
+        _commit(package(root / "herokuify-package"), repos / "herokuify")
+        _commit(multi, repos / "multi")
+        # Multi clones the two buildpacks as the build's user, which git allows only in
+        # repositories that user owns; herokuish installs multi itself as root.
+        for folder in (repos / "heroku-python", repos / "herokuify", root / "cache"):
+            folder.mkdir(exist_ok=True)
+            _hand_over(folder)
+        (root / "buildpacks").mkdir()
+        _ensure_build_user(herokuish)
+        _herokuish(host, ["buildpack", "install", "/tmp/repos/multi", "", "00_buildpack-multi"])
         yield host
     finally:
-        shutil.rmtree(host, ignore_errors=True)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def build_app_dokku(
     app_dir: Path,
-    config_vars: Mapping[str, str],
-    standin: StandIn,
-    host: Path,
+    config_vars: Mapping[str, str | bytes],
+    host: DokkuHost,
     transcript: Transcript | None = None,
 ) -> BuildResult:
-    """Builds ``app_dir`` in a new folder of ``host`` (from ``dokku_host``), in tmp-build/, then
-    moves it to app/; the result's build_dir is app/."""
+    """Builds ``app_dir`` with herokuish; the result's build_dir is the slug, as /app holds it
+    after the build, and its cache_dir the host's cache volume."""
     transcript = transcript or Transcript()
-    workdir = Path(tempfile.mkdtemp(prefix="build-", dir=host))
-    workdir.chmod(0o755)
-    build_dir, app_home = workdir / "tmp-build", workdir / "app"
-    env_dir, cache_dir = workdir / "env", host / "cache"
-    shutil.copytree(app_dir, build_dir, symlinks=True, ignore=shutil.ignore_patterns(*IGNORED))
-    for folder in (cache_dir, app_home):
-        folder.mkdir(exist_ok=True)
-    write_env_dir(env_dir, config_vars)
-    env = {**config_vars, "PATH": CLEAN_PATH, "HOME": str(app_home), "STACK": STACK}
-    result = BuildResult(app_home, cache_dir, env_dir)
-
-    transcript.step("Python app detected (stand-in for heroku/python, on Dokku)")
-    standin_dir = standin.install_into(build_dir, workdir / "standin", runs_at=app_home, link=False)
-    result.returncodes["heroku/python"] = collectstatic(build_dir, env_dir, env, transcript)
-    for folder in (build_dir, cache_dir, env_dir, app_home):
-        _hand_over(folder)
-    bin_dir = REPO_ROOT / "bin"
-    steps: dict[str, list[str | os.PathLike[str]]] = {
-        "detect": [bin_dir / "detect", build_dir],
-        "compile": [
-            *("bash", "-c", SOURCE_EXPORT, standin_dir / "export", bin_dir / "compile"),
-            *(build_dir, cache_dir, env_dir),
-        ],
-        "release": [bin_dir / "release", build_dir],
-    }
-    for name, cmd in steps.items():
-        if any(code != 0 for code in result.returncodes.values()):
-            break  # a failed step ends the build
-        start = len(transcript.text)
-        result.returncodes[name] = run(_as_build_user(cmd), transcript, env)
-        result.outputs[name] = transcript.text[start:]
-    if result.ok:
-        app_home.rmdir()
-        build_dir.rename(app_home)  # as herokuish moves /tmp/build to /app
-    result.output = transcript.text
+    work = Path(tempfile.mkdtemp(prefix="build-", dir=host.root))
+    tmp, app = work / "tmp", work / "app"
+    tmp.mkdir()
+    tmp.chmod(0o1777)
+    shutil.copytree(app_dir, app, symlinks=True, ignore=not_pushed)
+    (app / ".buildpacks").write_text("/tmp/repos/heroku-python\n/tmp/repos/herokuify\n")
+    write_env_dir(tmp / "env", config_vars)
+    result = BuildResult(app, host.cache, tmp / "env")
+    result.returncodes["herokuish"] = _herokuish(host, ["buildpack", "build"], tmp, app, transcript)
+    result.outputs["herokuish"] = result.output = transcript.text
     return result
 
 
-def _as_build_user(cmd: list[str | os.PathLike[str]]) -> list[str | os.PathLike[str]]:
-    return [
-        "setpriv", f"--reuid={BUILD_UID}", f"--regid={BUILD_GID}", "--clear-groups", "--", *cmd,
-    ]  # fmt: skip
+def _herokuish(
+    host: DokkuHost,
+    args: list[str],
+    tmp: Path | None = None,
+    app: Path | None = None,
+    transcript: Transcript | None = None,
+) -> int:
+    """herokuish ARGS as root in the build container; its exit code."""
+    if tmp is None or app is None:
+        scratch = Path(tempfile.mkdtemp(prefix="setup-", dir=host.root))
+        tmp, app = scratch / "tmp", scratch / "app"
+        for folder in (tmp, app):
+            folder.mkdir()
+    command = in_mounts(host.mounts(tmp, app), ["/tmp/tools/herokuish", *args])
+    return run(command, transcript or Transcript(), host.env())
+
+
+def _write_tools(tools: Path, herokuish: Path) -> None:
+    """herokuish itself, as its Go wrapper runs its bash, and the wrapper's three helpers."""
+    tools.mkdir(parents=True)
+    sources = " ".join(f'"{herokuish}/include/{name}.bash"' for name in _INCLUDES)
+    (tools / "herokuish").write_text(
+        "#!/usr/bin/env bash\n"
+        f'for script in {sources}; do source "$script"; done\n'
+        "SELF=herokuish\n"
+        'main "$@"\n'
+    )
+    helpers = Path(__file__).with_name("herokuishtools.py")
+    for tool in _TOOLS:
+        (tools / tool).write_text(
+            f'#!/bin/sh\nexec "{sys.executable}" "{helpers}" "{herokuish}" {tool} "$@"\n'
+        )
+    for script in tools.iterdir():
+        script.chmod(0o755)
+
+
+def _commit(source: Path, repo: Path) -> None:
+    """``source`` as the one commit of a new repository at ``repo``."""
+    shutil.copytree(source, repo, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+    for args in (["init", "-q"], ["add", "-A"], [*_GIT_IDENTITY, "commit", "-qm", "build"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+def _ensure_build_user(herokuish: Path) -> None:
+    if subprocess.run(["id", BUILD_USER], capture_output=True).returncode == 0:
+        return
+    subprocess.run(["bash", herokuish / "include" / "default_user.bash"], check=True)
 
 
 def _hand_over(folder: Path) -> None:
+    """The build's user owns it, as git wants of a repository another user clones."""
     for root, dirs, files in os.walk(folder):
         for name in (*dirs, *files):
-            os.chown(os.path.join(root, name), BUILD_UID, BUILD_GID, follow_symlinks=False)
-    os.chown(folder, BUILD_UID, BUILD_GID)
+            os.chown(os.path.join(root, name), BUILD_UID, BUILD_UID, follow_symlinks=False)
+    os.chown(folder, BUILD_UID, BUILD_UID)

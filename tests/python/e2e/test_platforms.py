@@ -13,7 +13,6 @@ from herokuify_dev.cnbbuild import build_app_cnb, running_image
 from herokuify_dev.dyno import asset_urls, running_dyno
 from herokuify_dev.herokuish import BUILD_UID, build_app_dokku, dokku_host
 from herokuify_dev.proxy import running_proxy
-from herokuify_dev.standin import StandIn
 from herokuify_dev.transcript import Transcript
 
 FIXTURES = Path(__file__).resolve().parents[3] / "test-fixtures"
@@ -145,29 +144,30 @@ def test_cnb_without_a_python_buildpack_says_which_to_add(tmp_path, config_vars)
 
 
 @pytest.fixture(scope="module")
-def dokku_standin() -> StandIn:
-    """On Debian's Python: the build's user cannot reach root's pyenv Pythons."""
-    debian = Path("/usr/bin/python3")
-    if not debian.exists():
-        pytest.fail("the Dokku tests need Debian's python3 and python3-venv")
-    return StandIn(FIXTURES / APP, python=debian, django="Django>=5.2,<5.3")
+def dokku(heroku_python):
+    with dokku_host(heroku_python) as host:
+        yield host
 
 
 def test_dokku_builds_as_another_user_moves_the_build_and_redeploys(
-    s3_client, bucket, config_vars, dokku_standin
+    s3_client, bucket, config_vars, dokku, series_app, tmp_path
 ):
-    with dokku_host() as host:
-        first = build_app_dokku(FIXTURES / APP, config_vars, dokku_standin, host, Transcript())
-        assert first.ok, first.output
-        assert first.build_dir.name == "app" and first.build_dir.stat().st_uid == BUILD_UID
-        assert_bucket_holds(s3_client, bucket, first.build_dir / "staticfiles")
-        with running_dyno(first.build_dir, config_vars, user=BUILD_UID) as dyno:
-            page = dyno.get("/")
-        assert_page_uses_the_bucket(page, config_vars["AWS_S3_ENDPOINT_URL"], bucket)
+    """herokuish's own `buildpack build`, Heroku's heroku/python then this buildpack through
+    heroku-buildpack-multi, as Dokku runs an app's two buildpacks."""
+    app = series_app(FIXTURES / APP, "5.2", tmp_path / "app")
+    first = build_app_dokku(app, config_vars, dokku, Transcript())
+    assert first.ok, first.output
+    assert "=====> Downloading Buildpack: /tmp/repos/heroku-python" in first.output
+    assert "Done: " in first.output
+    assert first.build_dir.name == "app" and first.build_dir.stat().st_uid == BUILD_UID
+    assert_bucket_holds(s3_client, bucket, first.build_dir / "staticfiles")
+    with running_dyno(first.build_dir, config_vars, user=BUILD_UID) as dyno:
+        page = dyno.get("/")
+    assert_page_uses_the_bucket(page, config_vars["AWS_S3_ENDPOINT_URL"], bucket)
 
-        again = build_app_dokku(FIXTURES / APP, config_vars, dokku_standin, host, Transcript())
-        assert again.ok, again.output
-        assert "Done: 0 files uploaded" in again.output  # the /cache volume came back
-        secret = config_vars["AWS_SECRET_ACCESS_KEY"]
-        # heroku/python's own Python aside, as for every classic build (conftest.py).
-        assert_no_secret_in([again.build_dir, again.cache_dir], again.output, secret, ".heroku")
+    again = build_app_dokku(app, config_vars, dokku, Transcript())
+    assert again.ok, again.output
+    assert "Done: 0 files uploaded" in again.output  # the cache volume came back
+    secret = config_vars["AWS_SECRET_ACCESS_KEY"]
+    # heroku/python's own Python aside, as for every classic build (conftest.py).
+    assert_no_secret_in([again.build_dir, again.cache_dir], again.output, secret, ".heroku")
