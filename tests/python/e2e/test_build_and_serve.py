@@ -1,4 +1,5 @@
-"""The product path: build a sample app through bin/*, then serve it from the slug."""
+"""The product path: build a sample app through bin/* after Heroku's own heroku/python, then
+serve it from the slug."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def bucket_objects(s3_client, bucket: str, prefix: str) -> dict[str, dict]:
 def test_compressor_app_assets_reach_the_bucket_and_the_page(
     build, config_vars, s3_client, bucket, series
 ):
-    result = build("compressor", config_vars, series=series)
+    result = build("compressor", config_vars, series=series, python="heroku")
     assert result.ok, result.output
     static_root = result.build_dir / "staticfiles"
 

@@ -47,10 +47,28 @@ def fetch(url: str) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
+# heroku/python runs its collectstatic for any Django app, and it fails where there is no
+# django.contrib.staticfiles: a media-only app turns it off, as the quickstart does.
+NO_COLLECTSTATIC = {"DISABLE_COLLECTSTATIC": "1"}
+
+
+def test_heroku_python_fails_a_media_only_app_unless_its_collectstatic_is_off(
+    build, config_vars, s3_client, bucket
+):
+    """Heroku's own heroku/python, as it is: the line the README's troubleshooting quotes."""
+    result = build("media-only", config_vars, python="heroku")
+    assert result.returncodes == {"heroku/python": 1}, result.output[-4000:]
+    shown = result.outputs["heroku/python"]
+    assert "Unknown command: 'collectstatic'" in shown
+    assert " !     Error: Unable to generate Django static files." in shown
+    assert "heroku config:set DISABLE_COLLECTSTATIC=1" in shown
+    assert s3_client.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+
+
 def test_media_only_app_builds_and_its_uploads_land_in_the_bucket(
     build, config_vars, s3_client, bucket
 ):
-    result = build("media-only", config_vars)
+    result = build("media-only", {**config_vars, **NO_COLLECTSTATIC})
     assert result.ok, result.output[-4000:]
     skipped = (
         "Static files skipped: django.contrib.staticfiles is not in INSTALLED_APPS; "
@@ -84,7 +102,9 @@ def test_media_only_app_builds_and_its_uploads_land_in_the_bucket(
 def test_media_only_app_still_checks_the_bucket(build, config_vars, s3_client):
     """No static files to upload is no reason to pass a build whose bucket is missing."""
     missing = "herokuify-no-such-bucket"
-    result = build("media-only", {**config_vars, "AWS_STORAGE_BUCKET_NAME": missing})
+    result = build(
+        "media-only", {**config_vars, **NO_COLLECTSTATIC, "AWS_STORAGE_BUCKET_NAME": missing}
+    )
     assert result.returncodes == {"heroku/python": 0, "detect": 0, "compile": 1}, result.output
     lines = [line for line in result.output.splitlines() if line.startswith(ERROR_PREFIX)]
     assert len(lines) == 1 and f"bucket {missing} does not exist" in lines[0], result.output

@@ -206,35 +206,59 @@ def test_redeploy_without_changes_uploads_nothing(build, config_vars, s3_client,
 # 3. heroku/python's own collectstatic ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("disable_collectstatic", [False, True], ids=["ran", "disabled"])
+# How heroku/python reads its switch (bin/steps/collectstatic): any value but "0" or empty, or
+# the deprecated marker file, turns its collectstatic off.
+COLLECTSTATIC_SWITCHES = {
+    "unset": ({}, None),
+    "zero": ({"DISABLE_COLLECTSTATIC": "0"}, None),
+    "true": ({"DISABLE_COLLECTSTATIC": "true"}, "(DISABLE_COLLECTSTATIC is set)"),
+    "marker-file": ({}, "(.heroku/collectstatic_disabled exists)"),
+}
+
+
+@pytest.mark.parametrize("switch", COLLECTSTATIC_SWITCHES)
 def test_heroku_python_collectstatic_never_uploads_twice(
-    build, config_vars, s3_server, s3_client, bucket, disable_collectstatic
+    build, config_vars, s3_server, s3_client, bucket, switch, tmp_path
 ):
-    """Whether or not heroku/python runs its collectstatic first, every file is PUT once: its
-    run stays on local disk, and the one batch upload sends each file a single time, without a
-    HEAD per file. Counted at the wire by a proxy in front of the S3 server."""
+    """After Heroku's own heroku/python, whether or not it runs its collectstatic first, every
+    file is PUT once: its run stays on local disk, and the one batch upload sends each file a
+    single time, without a HEAD per file. Counted at the wire by a proxy in front of the S3
+    server. A cached rebuild with its collectstatic on uploads nothing."""
+    extra, skipped_because = COLLECTSTATIC_SWITCHES[switch]
+    app = tmp_path / "app"
+    shutil.copytree(FIXTURES / "compressor", app)
+    if switch == "marker-file":
+        (app / ".heroku").mkdir()
+        (app / ".heroku" / "collectstatic_disabled").touch()
     with running_proxy(s3_server.endpoint_url) as proxy:
-        build_vars = {**config_vars, "AWS_S3_ENDPOINT_URL": proxy.endpoint_url}
-        if disable_collectstatic:
-            build_vars["DISABLE_COLLECTSTATIC"] = "1"
-        result = build("compressor", build_vars)
+        build_vars = {**config_vars, **extra, "AWS_S3_ENDPOINT_URL": proxy.endpoint_url}
+        result = build(app, build_vars, python="heroku")
         counts = proxy.counts()
-    assert result.ok, result.output
+        assert result.ok, result.output
 
-    heroku_python_ran = "$ python manage.py collectstatic --noinput" in result.output
-    assert heroku_python_ran is not disable_collectstatic
-    if disable_collectstatic:
-        assert "heroku/python skipped its collectstatic (DISABLE_COLLECTSTATIC=1)" in result.output
-    else:
-        assert "heroku/python ran its own collectstatic to local disk first" in result.output
+        heroku_python_ran = "$ python manage.py collectstatic --noinput" in result.output
+        assert heroku_python_ran is (skipped_because is None)
+        if skipped_because is None:
+            assert "heroku/python ran its own collectstatic to local disk first" in result.output
+        else:
+            assert f"heroku/python skipped its collectstatic {skipped_because}" in result.output
 
-    uploaded, unchanged = uploaded_counts(result.output)
-    records = bucket_keys(s3_client, bucket, RECORDS)
-    assert len(records) == 1
-    assert unchanged == 0
-    assert uploaded == len(static_keys(s3_client, bucket)) > 100
-    assert counts["PUT"] == uploaded + len(records), counts
-    assert (counts["HEAD"], counts["DELETE"], counts["POST"]) == (0, 0, 0), counts
+        uploaded, unchanged = uploaded_counts(result.output)
+        records = bucket_keys(s3_client, bucket, RECORDS)
+        assert len(records) == 1
+        assert unchanged == 0
+        assert uploaded == len(static_keys(s3_client, bucket)) > 100
+        assert counts["PUT"] == uploaded + len(records), counts
+        assert (counts["HEAD"], counts["DELETE"], counts["POST"]) == (0, 0, 0), counts
+        if switch != "unset":
+            return
+        proxy.reset()
+        again = build(app, build_vars, cache_dir=result.cache_dir, python="heroku")
+        assert again.ok, again.output
+        assert "$ python manage.py collectstatic --noinput" in again.output
+        assert "Restoring cache" in again.output  # heroku/python's own, from CACHE_DIR
+        assert uploaded_counts(again.output) == (0, uploaded)
+        assert proxy.counts()["PUT"] == 0, proxy.counts()
 
 
 # 4. Switched off -----------------------------------------------------------------------------
@@ -414,8 +438,9 @@ def test_hostile_config_var_values_arrive_unchanged_and_run_nothing(
     build, config_vars, s3_client, bucket, tmp_path
 ):
     """Quotes, spaces, command substitution, backticks, newlines, a leading dash and bytes that
-    are not UTF-8 reach the app's settings byte for byte, in heroku/python's collectstatic, in
-    herokuify's build step and on the dyno, and no shell ever runs them."""
+    are not UTF-8 reach the app's settings byte for byte, in herokuify's build step and on the
+    dyno, and no shell ever runs them. Heroku's own heroku/python runs first: its collectstatic
+    reads each value through $(cat FILE), which drops trailing newlines, and nothing more."""
     markers = tmp_path / "markers"
     markers.mkdir()
     probe_file = tmp_path / "probe.jsonl"
@@ -438,7 +463,7 @@ def test_hostile_config_var_values_arrive_unchanged_and_run_nothing(
     settings.write_text(settings.read_text() + PROBE)
 
     build_vars = {**config_vars, **hostile, "PROBE_FILE": str(probe_file)}
-    result = build(app, build_vars)
+    result = build(app, build_vars, python="heroku")
     assert result.ok, result.output
     assert uploaded_counts(result.output)[0] == len(static_keys(s3_client, bucket)) > 50
 
@@ -452,13 +477,17 @@ def test_hostile_config_var_values_arrive_unchanged_and_run_nothing(
     assert_assets_served(page, f"{config_vars['AWS_S3_ENDPOINT_URL']}/{bucket}/")
 
     assert list(markers.iterdir()) == []
-    expected = {name: value.hex() for name, value in hostile.items()}
-    loads = [json.loads(line) for line in probe_file.read_text().splitlines()]
-    places = {(load["dyno"], load["herokuify"]) for load in loads}
-    # heroku/python's collectstatic, herokuify's compile, the dyno.
-    assert places == {(False, False), (False, True), (True, False)}, loads
-    for load in loads:
-        assert load["seen"] == expected, load
+    exact = {name: value.hex() for name, value in hostile.items()}
+    through_cat = {name: value.rstrip(b"\n").hex() for name, value in hostile.items()}
+    loads = {
+        (load["dyno"], load["herokuify"]): load["seen"]
+        for load in map(json.loads, probe_file.read_text().splitlines())
+    }
+    assert loads == {
+        (False, False): through_cat,  # heroku/python's collectstatic
+        (False, True): exact,  # herokuify's compile
+        (True, False): exact,  # the dyno
+    }
 
 
 # 10. The app's own static choices ------------------------------------------------------------
