@@ -32,7 +32,7 @@ from herokuify_dev.transcript import INDENT, Transcript, run
 
 DEFAULT_CACHE_ROOT = Path.home() / ".cache" / "herokuify-buildpack" / "standin"
 # Bump when the way an install is made changes, so old cached ones are not reused.
-RECIPE = "2"
+RECIPE = "3"
 PYTHON_HOME = "/app/.heroku/python"
 COLLECTSTATIC_FAILED = "Error: Unable to generate Django static files."
 
@@ -131,7 +131,7 @@ class StandIn:
             constraints = home / "constraints.txt"
             constraints.write_text(self.django + "\n")
             pip += ["-c", str(constraints)]
-        for command in ([python, "-m", "ensurepip"], pip):
+        for command in ([python, "-m", "ensurepip", "--default-pip"], pip):
             if run(in_app_root(home, command), transcript, env, line_filter=_indent) != 0:
                 raise RuntimeError(f"installing {self.requirements()} failed")
 
