@@ -1,7 +1,8 @@
 """The README's quickstart, followed line by line on a fresh `django-admin startproject` app.
 
 Shell lines run as they are, in the app; `heroku` lines become what the platform does with them
-(the buildpack order, the config vars), and `git push heroku main` is a build through bin/*.
+(the buildpack order, the config vars), and `git push heroku main` is a build through bin/*,
+after Heroku's own heroku/python.
 The "…" the README leaves for credentials are filled from the test's local S3 server.
 """
 
@@ -61,7 +62,7 @@ def test_the_quickstart_deploys_a_fresh_startproject_app(
             run_in(app, line.removesuffix(PUSH).rstrip().removesuffix("&&"))
             assert buildpacks == ["heroku/python", buildpacks[-1]], buildpacks
             assert buildpacks[-1].endswith("/herokuify-buildpack")
-            result = build(app, {**config_vars, **config})
+            result = build(app, {**config_vars, **config}, python="heroku")
         else:
             run_in(app, line)
     assert result is not None, "the quickstart has no push"
