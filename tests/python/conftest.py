@@ -130,19 +130,20 @@ Build = Callable[..., BuildResult]
 
 @pytest.fixture
 def build(tmp_path: Path, request: pytest.FixtureRequest) -> Build:
-    """build(app_or_dir, config_vars, series="5.2", cache_dir=None, python="standin")
+    """build(app_or_dir, config_vars, series=None, cache_dir=None, python="standin")
     -> BuildResult.
 
     Each call gets a fresh BUILD_DIR, as on the platform; pass an earlier result's cache_dir
-    to redeploy. ``python="heroku"`` builds after Heroku's own heroku/python: the app, copied,
-    asks for the series' Django and Python in its requirements.txt and .python-version.
+    to redeploy. ``python="heroku"`` builds after Heroku's own heroku/python: given a series,
+    the app, copied, asks for its Django and Python in requirements.txt and .python-version;
+    without one, the app is built as it is. The stand-in's series defaults to 5.2.
     """
     numbers = itertools.count(1)
 
     def run(
         app: str | Path,
         config_vars: Mapping[str, str | bytes],
-        series: str = "5.2",
+        series: str | None = None,
         cache_dir: Path | None = None,
         python: str = "standin",
     ) -> BuildResult:
@@ -151,10 +152,12 @@ def build(tmp_path: Path, request: pytest.FixtureRequest) -> Build:
         workdir = tmp_path / f"build-{number}"
         python_buildpack: PythonBuildpack
         if python == "heroku":
-            app_dir = app_for_series(app_dir, series, workdir / "source")
+            if series is not None:
+                app_dir = app_for_series(app_dir, series, workdir / "source")
             python_buildpack = request.getfixturevalue("heroku_python")
         else:
-            standin = standin_for(app_dir.name if isinstance(app, str) else "minimal", series)
+            name = app_dir.name if isinstance(app, str) else "minimal"
+            standin = standin_for(name, series or "5.2")
             if isinstance(app, Path):
                 standin = StandIn(app_dir, python=standin.python, django=standin.django)
             python_buildpack = standin

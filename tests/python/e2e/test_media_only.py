@@ -56,7 +56,7 @@ def test_heroku_python_fails_a_media_only_app_unless_its_collectstatic_is_off(
     build, config_vars, s3_client, bucket
 ):
     """Heroku's own heroku/python, as it is: the line the README's troubleshooting quotes."""
-    result = build("media-only", config_vars, python="heroku")
+    result = build("media-only", config_vars, series="5.2", python="heroku")
     assert result.returncodes == {"heroku/python": 1}, result.output[-4000:]
     shown = result.outputs["heroku/python"]
     assert "Unknown command: 'collectstatic'" in shown

@@ -463,7 +463,7 @@ def test_hostile_config_var_values_arrive_unchanged_and_run_nothing(
     settings.write_text(settings.read_text() + PROBE)
 
     build_vars = {**config_vars, **hostile, "PROBE_FILE": str(probe_file)}
-    result = build(app, build_vars, python="heroku")
+    result = build(app, build_vars, series="5.2", python="heroku")
     assert result.ok, result.output
     assert uploaded_counts(result.output)[0] == len(static_keys(s3_client, bucket)) > 50
 
@@ -532,8 +532,8 @@ def test_an_app_with_manifest_storage_keeps_hashed_names(
 ):
     """ManifestStaticFilesStorage in the app's STORAGES, or in STATICFILES_STORAGE on Django
     3.2: hashed names without the config var, in the bucket, and one line in the log that says
-    why and how to turn them off."""
-    result = build(manifest_app(tmp_path, legacy), config_vars, series=series)
+    why and how to turn them off. After Heroku's own heroku/python."""
+    result = build(manifest_app(tmp_path, legacy), config_vars, series=series, python="heroku")
     assert result.ok, result.output
     assert result.output.count(hashed_on_line(MANIFEST_STORAGE)) == 1, result.output
     manifest = result.build_dir / "staticfiles" / "staticfiles.json"
@@ -604,8 +604,9 @@ def test_dynos_follow_the_build_after_a_config_set_without_rebuild(
 def test_a_whitenoise_app_works_unchanged(build, config_vars, s3_client, bucket):
     """The app as WhiteNoise's documentation sets it up, middleware and all: its storage's
     choice of hashed names is kept, and the dyno, with WhiteNoise's middleware running beside
-    an absolute STATIC_URL, links to hashed names in the bucket, served as immutable."""
-    result = build("whitenoise", config_vars)
+    an absolute STATIC_URL, links to hashed names in the bucket, served as immutable. After
+    Heroku's own heroku/python."""
+    result = build("whitenoise", config_vars, series="5.2", python="heroku")
     assert result.ok, result.output
     assert result.output.count(hashed_on_line(WHITENOISE_STORAGE)) == 1, result.output
     static_root = result.build_dir / "staticfiles"

@@ -1,7 +1,7 @@
 """S3 failing the ways it does in production, during real builds of the compressor sample app.
 
-Builds run through bin/* against the session's moto server behind the fault-injecting proxy
-(herokuify_dev/faults.py). What must hold:
+Builds run through bin/*, after Heroku's own heroku/python, against the session's moto server
+behind the fault-injecting proxy (herokuify_dev/faults.py). What must hold:
 1. transient faults (500, 503, reset, stall, a body cut short, a multipart upload half accepted)
    cost retries, not the build: the bucket ends up byte for byte like STATIC_ROOT;
 2. faults past the retry budget fail the build with one clear line and no traceback, the build
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import hashlib
 import io
 import json
@@ -34,7 +35,6 @@ from herokuify_buildpack.upload.etag import PART_SIZE
 from herokuify_dev.faults import ALWAYS, Fault, FaultInjector, Rule, describe
 from herokuify_dev.localbuild import build_app, not_pushed
 from herokuify_dev.proxy import Handler, running_proxy
-from herokuify_dev.standin import StandIn
 from herokuify_dev.transcript import Transcript
 
 FIXTURE = Path(__file__).resolve().parents[3] / "test-fixtures" / "compressor"
@@ -70,6 +70,12 @@ def summary(request):
             reporter.write_line("")
             for line in lines:
                 reporter.write_line(line)
+
+
+@pytest.fixture
+def build(build):
+    """Every build here follows Heroku's own heroku/python (the compressor app pins 3.12)."""
+    return functools.partial(build, python="heroku")
 
 
 @pytest.fixture
@@ -344,7 +350,7 @@ def compile_pids(build_dir: Path) -> list[int]:
 
 
 def test_build_killed_mid_upload_converges_on_the_next(
-    build, proxied, proxy, faults, s3_client, bucket, standins, tmp_path
+    build, proxied, proxy, faults, s3_client, bucket, heroku_python, tmp_path
 ):
     """SIGKILL while uploads run (slowed to two at a time, 50 ms each): the next build with the
     same cache uploads exactly what is missing or incomplete, and leaves a complete bucket and a
@@ -356,7 +362,7 @@ def test_build_killed_mid_upload_converges_on_the_next(
 
     def run() -> None:
         outcome["result"] = build_app(
-            FIXTURE, slow, standins("compressor"), workdir=workdir, stream=Transcript(io.StringIO())
+            FIXTURE, slow, heroku_python, workdir=workdir, stream=Transcript(io.StringIO())
         )
 
     thread = threading.Thread(target=run, daemon=True)  # a failed assert must not hang pytest
@@ -443,7 +449,7 @@ class ListingBarrier:
 
 
 def test_two_builds_of_different_commits_at_once_both_land(
-    proxied, proxy, s3_server, s3_client, bucket, standins, tmp_path
+    proxied, proxy, s3_server, s3_client, bucket, heroku_python, tmp_path
 ):
     """Two commits (some files changed, some only in one) built at once into the same bucket,
     each with its own cache, both planning from the same listing: both succeed and every
@@ -453,16 +459,14 @@ def test_two_builds_of_different_commits_at_once_both_land(
         "two": {"shop/base.css": b"body { color: #222; }\n", "shop/only-two.js": b"var t;\n"},
     }
     barrier = ListingBarrier(set(commits))
-    standin = standins("compressor")
     start = threading.Barrier(len(commits))
 
     def run(name: str, endpoint_url: str):
         app = app_copy(tmp_path / f"app-{name}", commits[name])
-        commit_standin = StandIn(app, python=standin.python, django=standin.django)
         config = {**proxied, "HEROKUIFY_HASHED_NAMES": "1", "AWS_S3_ENDPOINT_URL": endpoint_url}
         start.wait()
         return build_app(
-            app, config, commit_standin, workdir=tmp_path / name, stream=Transcript(io.StringIO())
+            app, config, heroku_python, workdir=tmp_path / name, stream=Transcript(io.StringIO())
         )
 
     with running_proxy(s3_server.endpoint_url) as second:
