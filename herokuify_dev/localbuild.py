@@ -29,6 +29,7 @@ from herokuify_dev.approot import in_app_root
 from herokuify_dev.envdir import write_env_dir
 from herokuify_dev.herokupython import (
     WHERE_IT_IS,
+    CacheSeeds,
     PythonBuildpack,
     RealHerokuPython,
     Step,
@@ -444,7 +445,9 @@ def _python_buildpack(
     assert source is not None
     print(f"-----> heroku/python: Heroku's own buildpack, from {source}")
     runtimes = held.enter_context(serving_runtimes(source))
-    return RealHerokuPython(source, runtimes)
+    # A new CACHE_DIR starts from the last build of the same requirements and Python, here or in
+    # the tests: heroku/python checks what it restores, as it does on Heroku.
+    return RealHerokuPython(source, runtimes, CacheSeeds())
 
 
 def _why_heroku_python_cannot_run(app_dir: Path, source: Path | None) -> str | None:
