@@ -136,9 +136,16 @@ def build_app_dokku(
     shutil.copytree(app_dir, app, symlinks=True, ignore=not_pushed)
     (app / ".buildpacks").write_text("/tmp/repos/heroku-python\n/tmp/repos/herokuify\n")
     write_env_dir(tmp / "env", config_vars)
+    # As for a classic build, a new cache volume starts from heroku/python's last build of the
+    # same requirements (see CacheSeeds).
+    python, seeds = host.heroku_python, host.heroku_python.seeds
+    seed = seeds.restore(python.source, app, host.cache, STACK) if seeds else None
     result = BuildResult(app, host.cache, tmp / "env")
-    result.returncodes["herokuish"] = _herokuish(host, ["buildpack", "build"], tmp, app, transcript)
+    code = _herokuish(host, ["buildpack", "build"], tmp, app, transcript)
+    result.returncodes["herokuish"] = code
     result.outputs["herokuish"] = result.output = transcript.text
+    if code == 0 and seeds is not None and seed is not None:
+        seeds.save(seed, host.cache)
     return result
 
 

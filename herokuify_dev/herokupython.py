@@ -15,6 +15,7 @@ index (shared/research/real-heroku-python.md):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -123,8 +124,12 @@ class RealHerokuPython:
         # A checkout of its own, as each build gets: it writes `export` into it.
         shutil.rmtree(step.buildpack_dir, ignore_errors=True)
         shutil.copytree(self.source, step.buildpack_dir, ignore=shutil.ignore_patterns(*_NOT_RUN))
-        seed = self.seeds.key(self.source, step) if self.seeds else None
-        restored = self.seeds is not None and seed is not None and self.seeds.restore(seed, step)
+        stack = step.env.get("STACK", "")
+        seed = (
+            self.seeds.restore(self.source, step.build_dir, step.cache_dir, stack)
+            if self.seeds
+            else None
+        )
         served = len(self.runtimes.served)
         env = {**step.env, **self.network_env()}
         command = [step.buildpack_dir / "bin" / "compile", step.build_dir, step.cache_dir]
@@ -134,8 +139,8 @@ class RealHerokuPython:
                 step.transcript.info(
                     f"(here: Python {answer.asked} is served from this machine's {answer.sent})"
                 )
-        if code == 0 and self.seeds is not None and seed is not None and not restored:
-            self.seeds.save(seed, step)
+        if code == 0 and self.seeds is not None and seed is not None:
+            self.seeds.save(seed, step.cache_dir)
         return code
 
     def network_env(self) -> dict[str, str]:
@@ -153,43 +158,47 @@ class CacheSeeds:
     def __init__(self, root: Path = SEEDS_ROOT) -> None:
         self.root = root
 
-    def key(self, buildpack: Path, step: Step) -> str | None:
-        """What heroku/python's cache depends on, or None for a CACHE_DIR that is not new."""
-        if (step.cache_dir / ".heroku").exists():
+    def restore(self, buildpack: Path, app_dir: Path, cache_dir: Path, stack: str) -> str | None:
+        """Puts the seed for this app into ``cache_dir``, if that holds nothing of heroku/python's
+        yet. Returns the key to save a new seed under once the build succeeds, or None: the cache
+        was not new, or its seed is already kept."""
+        if (cache_dir / ".heroku").exists():
             return None
-        digest = hashlib.sha256()
-        parts = [buildpack / "requirements" / "pip.txt", buildpack / "lib" / "python_version.sh"]
-        parts += [step.build_dir / name for name in ("requirements.txt", ".python-version")]
-        parts += [step.build_dir / "runtime.txt"]
-        for part in parts:
-            digest.update(part.read_bytes() if part.is_file() else b"-")
-            digest.update(b"\0")
-        digest.update(step.env.get("STACK", "").encode())
-        return digest.hexdigest()[:24]
-
-    def restore(self, key: str, step: Step) -> bool:
+        key = self._key(buildpack, app_dir, stack)
         seed = self.root / key
         if not seed.is_dir():
-            return False
+            return key
         for entry in _ITS_CACHE:
             if (seed / entry).exists():
-                _copy(seed / entry, step.cache_dir / entry)
-        return True
+                _copy(seed / entry, cache_dir / entry)
+        return None
 
-    def save(self, key: str, step: Step) -> None:
+    def save(self, key: str, cache_dir: Path) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        if (self.root / key).is_dir():
-            return
         partial = Path(tempfile.mkdtemp(dir=self.root, prefix=f"{key}.tmp-"))
         try:
             for entry in _ITS_CACHE:
-                if (step.cache_dir / entry).exists():
-                    _copy(step.cache_dir / entry, partial / entry)
-            partial.rename(self.root / key)  # whole or not at all; a twin's rename loses
-        except OSError:
-            pass
+                if (cache_dir / entry).exists():
+                    _copy(cache_dir / entry, partial / entry)
+            # Whole or not at all. A build of the same inputs may have saved one meanwhile:
+            # then the rename fails, and that one is kept.
+            with contextlib.suppress(FileExistsError, OSError):
+                partial.rename(self.root / key)
         finally:
             shutil.rmtree(partial, ignore_errors=True)
+
+    @staticmethod
+    def _key(buildpack: Path, app_dir: Path, stack: str) -> str:
+        """What heroku/python's cache depends on: its pip and Python versions, the app's
+        requirements and the Python it asks for, and the stack."""
+        digest = hashlib.sha256()
+        parts = [buildpack / "requirements" / "pip.txt", buildpack / "lib" / "python_version.sh"]
+        parts += [app_dir / name for name in ("requirements.txt", ".python-version", "runtime.txt")]
+        for part in parts:
+            digest.update(part.read_bytes() if part.is_file() else b"-")
+            digest.update(b"\0")
+        digest.update(stack.encode())
+        return digest.hexdigest()[:24]
 
 
 def _copy(source: Path, target: Path) -> None:
