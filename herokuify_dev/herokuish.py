@@ -8,9 +8,11 @@ What Dokku's container has, given here (shared/research/real-heroku-python.md, "
   (herokuishtools.py) on PATH;
 - setuidgid (daemontools), and herokuishuser, made by herokuish's own include/default_user.bash;
 - heroku-buildpack-multi installed by herokuish's own `buildpack install`;
-- its fixed paths, each a folder of the build's own in a mount namespace: /app (the app, then
-  the slug), /tmp/env (config vars), /tmp/build, /tmp/cache (Dokku's cache volume, kept between
-  an app's builds) and /tmp/buildpacks.
+- its fixed paths, in a mount namespace: /app (the app, then the slug), a folder of the build's
+  own, and /tmp, the host's: /tmp/env (config vars) and /tmp/build, made anew for each build,
+  /tmp/cache (kept between an app's builds, as Dokku's cache volume is) and /tmp/buildpacks.
+  Dokku's cache is a volume of its own; here it shares /tmp's file system, so heroku/python
+  moves its cache into the build instead of copying it, which only saves time.
 Every buildpack in `.buildpacks` must be a git repository multi can clone, owned by the build's
 user: the two buildpacks are committed into repositories of their own first.
 """
@@ -40,6 +42,8 @@ BUILD_UID = 32767  # include/default_user.bash
 # herokuish.go's scripts, in the order it loads them.
 _INCLUDES = ("herokuish", "fn", "cmd", "buildpack", "procfile", "slug")
 _TOOLS = ("yaml-keys", "yaml-get", "asset-cat")
+# What outlives a build in the container's /tmp.
+_KEPT_IN_TMP = {"buildpacks", "cache", "repos", "tools", "curl"}
 # The build container's: herokuish calls usermod, from sbin.
 CONTAINER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _GIT_IDENTITY = ["-c", "user.name=herokuify", "-c", "user.email=herokuify@localhost"]
@@ -61,17 +65,23 @@ class DokkuHost:
     heroku_python: RealHerokuPython
 
     @property
-    def cache(self) -> Path:
-        return self.root / "cache"
+    def tmp(self) -> Path:
+        """The build container's /tmp."""
+        return self.root / "tmp"
 
-    def mounts(self, tmp: Path, app: Path) -> list[tuple[Path, Path]]:
-        """What the build container sees: the host's parts inside its own /tmp, then /app."""
-        shared = ("buildpacks", "cache", "repos", "tools", "curl")
-        parts = [(self.root / name, tmp / name) for name in shared]
-        for _, inside in parts:
-            inside.mkdir(exist_ok=True)
-        # /app first: once /tmp is the build's own, the host's folders under /tmp are hidden.
-        return [*parts, (app, Path("/app")), (tmp, Path("/tmp"))]
+    @property
+    def cache(self) -> Path:
+        return self.tmp / "cache"
+
+    def mounts(self, app: Path) -> list[tuple[Path, Path]]:
+        # /app first: once /tmp is bound, the host's folders under /tmp are hidden.
+        return [(app, Path("/app")), (self.tmp, Path("/tmp"))]
+
+    def clear_for_a_build(self) -> None:
+        """/tmp as a new build container has it: only what outlives a build is kept."""
+        for entry in self.tmp.iterdir():
+            if entry.name not in _KEPT_IN_TMP:
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
 
     def env(self) -> dict[str, str]:
         network = self.heroku_python.network_env()
@@ -97,22 +107,25 @@ def dokku_host(heroku_python: RealHerokuPython) -> Iterator[DokkuHost]:
     try:
         root.chmod(0o755)
         host = DokkuHost(root, herokuish, heroku_python)
-        _write_tools(root / "tools", herokuish)
+        tmp = host.tmp
+        tmp.mkdir(mode=0o1777)
+        tmp.chmod(0o1777)  # as /tmp is, whatever the umask
+        _write_tools(tmp / "tools", herokuish)
         # heroku/python's Python download, answered by the local server, as seen inside.
         runtimes = heroku_python.runtimes
-        (root / "curl").mkdir()
-        shutil.copy(runtimes.ca_cert, root / "curl" / "ca.pem")
-        runtimes.write_curlrc(root / "curl", "/tmp/curl/ca.pem")
-        repos = root / "repos"
+        (tmp / "curl").mkdir()
+        shutil.copy(runtimes.ca_cert, tmp / "curl" / "ca.pem")
+        runtimes.write_curlrc(tmp / "curl", "/tmp/curl/ca.pem")
+        repos = tmp / "repos"
         _commit(heroku_python.source, repos / "heroku-python")
         _commit(package(root / "herokuify-package"), repos / "herokuify")
         _commit(multi, repos / "multi")
         # Multi clones the two buildpacks as the build's user, which git allows only in
         # repositories that user owns; herokuish installs multi itself as root.
-        for folder in (repos / "heroku-python", repos / "herokuify", root / "cache"):
+        for folder in (repos / "heroku-python", repos / "herokuify", tmp / "cache"):
             folder.mkdir(exist_ok=True)
             _hand_over(folder)
-        (root / "buildpacks").mkdir()
+        (tmp / "buildpacks").mkdir()
         _ensure_build_user(herokuish)
         _herokuish(host, ["buildpack", "install", "/tmp/repos/multi", "", "00_buildpack-multi"])
         yield host
@@ -129,19 +142,18 @@ def build_app_dokku(
     """Builds ``app_dir`` with herokuish; the result's build_dir is the slug, as /app holds it
     after the build, and its cache_dir the host's cache volume."""
     transcript = transcript or Transcript()
-    work = Path(tempfile.mkdtemp(prefix="build-", dir=host.root))
-    tmp, app = work / "tmp", work / "app"
-    tmp.mkdir()
-    tmp.chmod(0o1777)
+    app = Path(tempfile.mkdtemp(prefix="build-", dir=host.root)) / "app"
     shutil.copytree(app_dir, app, symlinks=True, ignore=not_pushed)
     (app / ".buildpacks").write_text("/tmp/repos/heroku-python\n/tmp/repos/herokuify\n")
-    write_env_dir(tmp / "env", config_vars)
+    host.clear_for_a_build()
+    env_dir = host.tmp / "env"
+    write_env_dir(env_dir, config_vars)
     # As for a classic build, a new cache volume starts from heroku/python's last build of the
     # same requirements (see CacheSeeds).
     python, seeds = host.heroku_python, host.heroku_python.seeds
     seed = seeds.restore(python.source, app, host.cache, STACK) if seeds else None
-    result = BuildResult(app, host.cache, tmp / "env")
-    code = _herokuish(host, ["buildpack", "build"], tmp, app, transcript)
+    result = BuildResult(app, host.cache, env_dir)
+    code = _herokuish(host, ["buildpack", "build"], app, transcript)
     result.returncodes["herokuish"] = code
     result.outputs["herokuish"] = result.output = transcript.text
     if code == 0 and seeds is not None and seed is not None:
@@ -150,19 +162,12 @@ def build_app_dokku(
 
 
 def _herokuish(
-    host: DokkuHost,
-    args: list[str],
-    tmp: Path | None = None,
-    app: Path | None = None,
-    transcript: Transcript | None = None,
+    host: DokkuHost, args: list[str], app: Path | None = None, transcript: Transcript | None = None
 ) -> int:
-    """herokuish ARGS as root in the build container; its exit code."""
-    if tmp is None or app is None:
-        scratch = Path(tempfile.mkdtemp(prefix="setup-", dir=host.root))
-        tmp, app = scratch / "tmp", scratch / "app"
-        for folder in (tmp, app):
-            folder.mkdir()
-    command = in_mounts(host.mounts(tmp, app), ["/tmp/tools/herokuish", *args])
+    """herokuish ARGS as root in the build container, with ``app`` as /app; its exit code."""
+    if app is None:
+        app = Path(tempfile.mkdtemp(prefix="setup-", dir=host.root))
+    command = in_mounts(host.mounts(app), ["/tmp/tools/herokuish", *args])
     return run(command, transcript or Transcript(), host.env())
 
 
