@@ -32,6 +32,8 @@ from pathlib import Path
 
 from bench import measure
 from bench.project import GeneratedProject, change_files, fresh_copy, generate
+from herokuify_buildpack.releasephase import RELEASE_COMMAND
+from herokuify_dev.dyno import dyno_env, in_dyno
 from herokuify_dev.envdir import write_env_dir
 from herokuify_dev.herokupython import Step
 from herokuify_dev.localbuild import after_python, next_compile, platform_step
@@ -61,6 +63,8 @@ UNCHANGED = "redeploy, unchanged"
 CHANGED_SHARE = 0.01  # of the generated files, for the "changed" redeploy
 CHANGED = "redeploy, 1% changed"
 UPLOAD_ONLY = "upload only"
+RELEASE = "release phase, after the build"
+RELEASE_LIMIT = 2.0  # seconds, Python's start included
 LOCAL_ONLY = ("staticfiles.json",)  # herokuify keeps the manifest in the slug, never uploads it
 _DONE = re.compile(r"Done: (\d+) files uploaded, (\d+) unchanged")
 
@@ -267,6 +271,29 @@ def run_herokuify(bench: Bench, hashed: bool) -> None:
             if index == 0:
                 bench.static_roots[slug] = static_root
             previous = static_root
+        if not hashed:
+            run_release_phase(bench, s3, static_root.parent)
+
+
+def run_release_phase(bench: Bench, s3: S3Env, build_dir: Path) -> None:
+    """The Procfile's release process after the last redeploy, in a one-off dyno on its slug:
+    the ordinary path, which every push runs."""
+    cmd = in_dyno(build_dir, RELEASE_COMMAND)
+    env = dyno_env(s3.config_vars(), "release", None)
+    result, counts, in_flight = bench.measure(s3, "herokuify-release", cmd, env, build_dir)
+    row = Row(
+        HEROKUIFY,
+        RELEASE,
+        result.wall if result.finished else None,
+        counts,
+        in_flight,
+        result.peak_rss_mb,
+        result.cpu_seconds,
+        reference=None,
+    )
+    if not result.finished:
+        row.notes.append(_unfinished(result))
+    bench.rows.append(row)
 
 
 # The floor --------------------------------------------------------------------------------------
@@ -517,6 +544,19 @@ def _changed(rows: list[Row], tool: str, changed: int) -> Verdict:
     return Verdict(name, all(checks), detail)
 
 
+def _release_phase(rows: list[Row]) -> Verdict:
+    name = "release phase after a push (herokuify)"
+    row = _find(rows, HEROKUIFY, RELEASE)
+    if row is None or row.wall is None:
+        return Verdict(name, None, "not measured")
+    requests = sum(row.counts.values())
+    detail = (
+        f"{requests} request(s) (LIST {row.counts['LIST']}), wall {row.wall:.2f} s in a one-off "
+        f"dyno, Python's start included (limit {RELEASE_LIMIT:g} s)"
+    )
+    return Verdict(name, requests == 1 and row.wall < RELEASE_LIMIT, detail)
+
+
 def verdicts(
     rows: list[Row], concurrency: int, changed: int, pairs: dict[str, list[tuple[float, float]]]
 ) -> list[Verdict]:
@@ -527,8 +567,10 @@ def verdicts(
         _first_deploy(rows, HEROKUIFY_HASHED, FLOOR_HASHED, concurrency, pairs.get("hashed", [])),
         _unchanged(rows, HEROKUIFY_HASHED, COLLECTFASTA_HASHED),
         _changed(rows, HEROKUIFY_HASHED, changed),
+        _release_phase(rows),
     ]
-    for verdict, number in zip(found, ("1", "2", "3", "5/1", "5/2", "5/3"), strict=True):
+    numbers = ("1", "2", "3", "5/1", "5/2", "5/3", "release")
+    for verdict, number in zip(found, numbers, strict=True):
         verdict.target = f"{number}, {verdict.target}"
     return found
 

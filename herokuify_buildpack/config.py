@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 
 from herokuify_buildpack import errors
 
-STATIC_PREFIX = "static"
-MEDIA_PREFIX = "media"
+# Under HEROKUIFY_PREFIX, if set: an app's own part of a bucket that other apps share.
+STATIC_FOLDER = "static"
+MEDIA_FOLDER = "media"
 DEFAULT_REGION = "us-east-1"
 # Set by the build for the Django code it runs, and nowhere else: without it, the settings
 # overlay points the storages at the bucket, on a dyno or in any image run anywhere.
@@ -64,6 +65,17 @@ def _heroku_python_off_switch(_: str, value: str) -> bool:
     """As heroku/python reads DISABLE_COLLECTSTATIC (bin/steps/collectstatic): through
     ``$(cat file)``, which drops trailing newlines, any value but "0" or empty is on."""
     return value.rstrip("\n") not in ("", "0")
+
+
+# An app's own part of a shared bucket: folder names, one or more, separated by "/".
+_PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+
+
+def _prefix(name: str, value: str) -> str:
+    prefix = value.strip("/")
+    if not _PREFIX.match(prefix):
+        raise errors.BAD_PREFIX(name=name, value=value)
+    return prefix
 
 
 def _switch(name: str, value: str) -> bool:
@@ -141,6 +153,8 @@ CONFIG_VARS: tuple[ConfigVar, ...] = (
               None, _endpoint, secret=False, applies=BOTH),
     ConfigVar("custom_domain", ("AWS_S3_CUSTOM_DOMAIN",),
               None, _domain, secret=False, applies=BOTH),
+    # Unset: static/ and media/ at the bucket's root, as one app alone uses it.
+    ConfigVar("prefix", ("HEROKUIFY_PREFIX",), "", _prefix, secret=False, applies=BOTH),
     # Read by bin/compile and bin/build themselves, so that a disabled buildpack needs no Python.
     ConfigVar("disable", ("HEROKUIFY_DISABLE",),
               False, _flag, secret=False, applies=BUILD, exact=True),
@@ -233,6 +247,18 @@ class S3Config:
     custom_domain: str | None
     static_acl: str | None  # None: unset, so the build asks the bucket; "": no ACL
     checksums: str | None
+    prefix: str  # the app's own part of the bucket; "" for its root
+
+    @property
+    def static_prefix(self) -> str:
+        return self.under_prefix(STATIC_FOLDER)
+
+    @property
+    def media_prefix(self) -> str:
+        return self.under_prefix(MEDIA_FOLDER)
+
+    def under_prefix(self, folder: str) -> str:
+        return under_prefix(self.prefix, folder)
 
     @property
     def checksum_mode(self) -> str:
@@ -271,6 +297,14 @@ class S3Config:
     def public_url(self, prefix: str) -> str:
         scheme, host = public_host(self.bucket, self.region, self.endpoint_url, self.custom_domain)
         return f"{scheme}://{host}/{prefix}/"
+
+    def media_url(self, media_public: bool) -> str:
+        """Public media go through AWS_S3_CUSTOM_DOMAIN; private media are signed by the bucket
+        itself, which a CDN in front of it cannot pass on."""
+        if media_public:
+            return self.public_url(self.media_prefix)
+        scheme, host = public_host(self.bucket, self.region, self.endpoint_url, None)
+        return f"{scheme}://{host}/{self.media_prefix}/"
 
     def cache_key(self, prefix: str) -> str:
         """Names the store, bucket and prefix: each has its own files in the build cache."""
@@ -318,6 +352,11 @@ class Config:
             if key not in ("s3", "upload")
         }
         return cls(s3=s3, upload=upload, **others)
+
+
+def under_prefix(prefix: str, folder: str) -> str:
+    """``folder`` (static, media) in the app's part of the bucket."""
+    return f"{prefix}/{folder}" if prefix else folder
 
 
 def public_host(

@@ -20,15 +20,15 @@ from herokuify_buildpack import errors, output
 from herokuify_buildpack.assets.app import DjangoApp, locate_app
 from herokuify_buildpack.assets.collect import collect, setup_django
 from herokuify_buildpack.assets.settingsmodule import write_settings_module
+from herokuify_buildpack.assets.slugrecord import SlugRecord
 from herokuify_buildpack.bucket.lister import BucketAnswers
 from herokuify_buildpack.config import (
     BUILDING_MARKER,
-    MEDIA_PREFIX,
-    STATIC_PREFIX,
     Config,
     S3Config,
 )
-from herokuify_buildpack.upload.publish import PublishResult, publish_static
+from herokuify_buildpack.releasephase import RELEASE_COMMAND, procfile_release_command
+from herokuify_buildpack.upload.publish import PublishResult, destination, publish_static
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,7 @@ def compile_app(
     answers.bucket_check_so_far()
     if not _uses_static_files():
         _media_only(answers, config.s3, started)
+        SlugRecord.without_static_files().write(paths.build_dir)
         return
     _say_what_the_overlay_chose()
 
@@ -76,12 +77,22 @@ def compile_app(
     output.info(platform.earlier_collectstatic(config))
     collected, wait_for_links = collect(app, config.verbosity, child_env, paths.packages_dir)
 
-    output.step(f"Uploading static files to {config.s3.describe(STATIC_PREFIX)}")
+    s3 = config.s3
+    output.step(f"Uploading static files to {s3.describe(s3.static_prefix)}")
     result = publish_static(
-        answers, config.s3, collected, paths.cache_dir, config.upload, build_started=started
+        answers, s3, collected, paths.cache_dir, config.upload, build_started=started
     )
+    SlugRecord(
+        static_root=collected.root.relative_to(paths.build_dir).as_posix(),
+        immutable=sorted(collected.immutable),
+        local_only=sorted(collected.local_only),
+        static_url=s3.public_url(s3.static_prefix),
+        destination=destination(s3, config.upload),
+        release_record=result.release_record,
+    ).write(paths.build_dir)
+    _say_how_releases_publish(paths.build_dir)
     wait_for_links()  # they are part of the slug
-    output.step(_summary(result, config.s3, time.monotonic() - started))
+    output.step(_summary(result, s3, time.monotonic() - started))
 
 
 def _prepare_settings_module(app: DjangoApp, config: Config) -> str:
@@ -125,7 +136,7 @@ def _export_for_django(env: Mapping[str, str]) -> dict[str, str]:
 def _check_storage_applied(s3: S3Config, settings_module: str) -> None:
     from django.conf import settings
 
-    if s3.public_url(STATIC_PREFIX) != settings.STATIC_URL:
+    if s3.public_url(s3.static_prefix) != settings.STATIC_URL:
         raise errors.STORAGE_SETTINGS_NOT_APPLIED(
             module=settings_module, static_url=settings.STATIC_URL
         )
@@ -142,7 +153,7 @@ def _media_only(answers: BucketAnswers, s3: S3Config, started: float) -> None:
     still be there. The listing of static/ is not needed; the lister ends with the build."""
     output.info(
         "Static files skipped: django.contrib.staticfiles is not in INSTALLED_APPS; "
-        f"media files go to {s3.describe(MEDIA_PREFIX)}"
+        f"media files go to {s3.describe(s3.media_prefix)}"
     )
     answers.bucket_facts()
     seconds = time.monotonic() - started
@@ -161,6 +172,23 @@ def _say_what_the_overlay_chose() -> None:
         output.info(note)
 
 
+def _say_how_releases_publish(slug_root: Path) -> None:
+    """Promotions, rollbacks and config changes make releases without a build: only a release
+    phase that runs the release command publishes the slug for them (README: #release-phase)."""
+    release = procfile_release_command(slug_root)
+    if release is not None and RELEASE_COMMAND in release:
+        return
+    output.info(
+        "No release phase publishes this slug after a promotion, rollback or config change: "
+        + (
+            f"start the Procfile's release: line with `{RELEASE_COMMAND} && `"
+            if release
+            else f"add `release: {RELEASE_COMMAND}` to the Procfile"
+        )
+        + " (README: #release-phase)"
+    )
+
+
 def _summary(result: PublishResult, s3: S3Config, seconds: float) -> str:
     return (
         f"Done: {result.uploaded} files uploaded, {result.unchanged} unchanged, "
@@ -169,7 +197,8 @@ def _summary(result: PublishResult, s3: S3Config, seconds: float) -> str:
             if result.headers_updated
             else ""
         )
-        + f"{_size(result.bytes_uploaded)} sent in {seconds:.1f} s to {s3.describe(STATIC_PREFIX)}"
+        + f"{_size(result.bytes_uploaded)} sent in {seconds:.1f} s to "
+        + s3.describe(s3.static_prefix)
     )
 
 

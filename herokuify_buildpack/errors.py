@@ -52,6 +52,10 @@ NOT_A_POSITIVE_INT = Entry("{name} must be a whole number above 0, not {value!r}
 BAD_VERBOSITY = Entry("{name} must be 0, 1, 2 or 3, not {value!r}")
 NOT_A_SWITCH = Entry("{name} must be 1 or 0, not {value!r};", "unset it to follow the app")
 BAD_CHECKSUMS = Entry("{name} must be when_required or when_supported, not {value!r}")
+BAD_PREFIX = Entry(
+    "{name} must be folder names separated by /, of letters, digits, dots, - and _, not {value!r},",
+    "such as myapp-staging",
+)
 
 # The app
 
@@ -147,6 +151,29 @@ STATIC_KEY_CONTROL_CHARACTER = Entry(
 LINK_FAILED = Entry("collectstatic could not link {link}: {reason}")
 COLLECTSTATIC_FAILED = Entry("collectstatic failed: {failure}: {exc}")
 COMPRESS_FAILED = Entry("compress failed: {failure}: {exc}")
+
+# Dynos and the release phase
+
+RUNNING_RELEASE_FILE = Entry(
+    "a dyno does not change static/ objects ({name}): the running release serves them, and a "
+    "one-off dyno's collectstatic or compress would change them under it.",
+    "Change the file in the app and push; the release phase republishes a slug as it was built.",
+    anchor="one-off-dynos",
+)
+NOT_A_BUILT_SLUG = Entry(
+    "no {record} in {where}: this is not a slug that herokuify-buildpack built.",
+    "Run the release phase in the app's slug (on Heroku: release: python -m herokuify_buildpack "
+    "release in the Procfile), after a build with this buildpack.",
+)
+NO_PREFIX_TO_DELETE = Entry(
+    "HEROKUIFY_PREFIX is not set, so this app's files are all of bucket {bucket}'s root: "
+    "delete-prefix deletes nothing then.",
+    "Set HEROKUIFY_PREFIX on apps that share a bucket, review apps included.",
+    anchor="apps-sharing-a-bucket",
+)
+SLUG_RECORD_UNREADABLE = Entry(
+    "{record} in the slug cannot be read ({reason}).", "Build the app again with this buildpack."
+)
 
 # The bucket
 

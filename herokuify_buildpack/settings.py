@@ -21,18 +21,23 @@ from typing import Any
 import django
 
 from herokuify_buildpack import config
-from herokuify_buildpack.config import (
-    BUILDING_MARKER,
-    HASHED_NAMES_MANIFEST,
-    MEDIA_PREFIX,
-    STATIC_PREFIX,
-    S3Config,
-)
+from herokuify_buildpack.config import BUILDING_MARKER, HASHED_NAMES_MANIFEST, S3Config
 
 _PACKAGE = "herokuify_buildpack.storage"
 _LEGACY_NAMES = ("STATICFILES_STORAGE", "DEFAULT_FILE_STORAGE")
 # What the overlay chose over the app's own settings, one line each: the build logs them.
 NOTES_SETTING = "HEROKUIFY_NOTES"
+# django-compressor's default filters (its conf.py), with CssRelativeFilter in place of
+# CssAbsoluteFilter: a bundle's url()s are then relative to the bundle, so its bytes, and the
+# content-hashed name they give it, do not name the bucket, and a slug promoted to another
+# app's bucket, prefix or domain serves the same bundles.
+_BUCKET_FREE_FILTERS = {
+    "css": [
+        "compressor.filters.css_default.CssRelativeFilter",
+        "compressor.filters.cssmin.rCSSMinFilter",
+    ],
+    "js": ["compressor.filters.jsmin.rJSMinFilter"],
+}
 # Static backends that need no note when the overlay replaces them.
 _DEFAULT_OR_OURS = ("django.contrib.staticfiles.storage.StaticFilesStorage", f"{_PACKAGE}.")
 
@@ -55,7 +60,7 @@ def storage_settings(
     env = os.environ if env is None else env
     s3 = S3Config.from_env(env)
     at_build = building(env)
-    static_url = s3.public_url(STATIC_PREFIX)
+    static_url = s3.public_url(s3.static_prefix)
     # Django reads a relative STATIC_ROOT from the current folder. The build collects from the
     # app root, so the dyno must look there too, even if it starts elsewhere (gunicorn
     # --pythonpath backend), or it misses the manifests that hashed names and compressor read.
@@ -74,7 +79,7 @@ def storage_settings(
     values: dict[str, Any] = {
         "STATIC_URL": static_url,
         "STATIC_ROOT": static_root,
-        "MEDIA_URL": s3.public_url(MEDIA_PREFIX),
+        "MEDIA_URL": s3.media_url(media_public=bool(config.value_of(env, "media_public"))),
     }
 
     if "compressor" in app_settings.get("INSTALLED_APPS", ()):
@@ -104,6 +109,13 @@ def storage_settings(
         values["COMPRESS_CSS_HASHING_METHOD"] = app_settings.get(
             "COMPRESS_CSS_HASHING_METHOD", "content"
         )
+        if "COMPRESS_FILTERS" not in app_settings:
+            values["COMPRESS_FILTERS"] = _BUCKET_FREE_FILTERS
+            if at_build:
+                notes.append(
+                    "django-compressor: CSS bundles use CssRelativeFilter, not the default "
+                    "CssAbsoluteFilter, so they do not name the bucket (COMPRESS_FILTERS chooses)"
+                )
 
     if django_version >= (4, 2):
         storages = dict(app_settings.get("STORAGES", {}))

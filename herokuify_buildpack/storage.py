@@ -16,10 +16,11 @@ from botocore.exceptions import ClientError
 from django.conf import settings
 from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.files import File
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, Storage
+from django.core.management.base import CommandError
 from storages.backends.s3 import S3Storage
 
-from herokuify_buildpack import config
+from herokuify_buildpack import config, errors
 from herokuify_buildpack.bucket.client import ACL_REFUSALS, PUBLIC_READ, checksum_options
 
 # Django 4.0 added ManifestFilesMixin's manifest_storage option. Django 3.2 reads the manifest
@@ -90,26 +91,48 @@ class _ConfigVarDefaults(S3Storage):
         return super()._save(name, content)
 
 
-class S3StaticStorage(_ConfigVarDefaults):
-    """Static files under ``static/`` in the bucket, public, with stable unsigned URLs."""
+class _ServingTheRelease(Storage):
+    """Static storage on a dyno, whose slug holds every file of the running release: a name
+    the slug has collected is never written or deleted there. So `collectstatic` or `compress`
+    in a one-off dyno (the usual way to debug assets) stops at once, in one line, before it
+    changes what the running release serves, or writes through STATIC_ROOT's links into the
+    slug's sources. A new name, such as a bundle that online compression makes, is saved."""
 
-    location = config.STATIC_PREFIX
+    def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
+        if name is not None:
+            _refuse_if_served(name)
+        return super().save(name, content, max_length=max_length)
+
+    def delete(self, name: str) -> None:
+        _refuse_if_served(name, always=True)
+        super().delete(name)
+
+
+class S3StaticStorage(_ServingTheRelease, _ConfigVarDefaults):
+    """Static files under ``static/`` in the bucket (under HEROKUIFY_PREFIX, if set), public,
+    with stable unsigned URLs."""
+
     querystring_auth = False
 
     def get_default_settings(self) -> dict[str, Any]:
-        return self._public_defaults(super().get_default_settings())
+        defaults = self._public_defaults(super().get_default_settings())
+        defaults["location"] = _in_app_prefix(config.STATIC_FOLDER)
+        return defaults
 
 
 class S3MediaStorage(_ConfigVarDefaults):
-    """Uploads under ``media/``: private, behind signed URLs, unless HEROKUIFY_MEDIA_PUBLIC=1."""
-
-    location = config.MEDIA_PREFIX
+    """Uploads under ``media/`` (under HEROKUIFY_PREFIX, if set): private, behind URLs the
+    bucket signs, unless HEROKUIFY_MEDIA_PUBLIC=1. Private URLs never take
+    AWS_S3_CUSTOM_DOMAIN: a CDN's unsigned URL would be refused, or would serve a private file
+    to anyone."""
 
     def get_default_settings(self) -> dict[str, Any]:
         defaults = super().get_default_settings()
+        defaults["location"] = _in_app_prefix(config.MEDIA_FOLDER)
         if config.value_of(os.environ, "media_public"):
             defaults["querystring_auth"] = False
-            defaults = self._public_defaults(defaults)
+            return self._public_defaults(defaults)
+        defaults["custom_domain"] = None
         return defaults
 
 
@@ -161,6 +184,16 @@ class ManifestS3StaticStorage(ManifestFilesMixin, S3StaticStorage):
                 return manifest.read().decode()
         except FileNotFoundError:
             return None
+
+
+def _refuse_if_served(name: str, always: bool = False) -> None:
+    """``always``: whether or not the slug holds the name (a dyno deletes no static object)."""
+    if always or os.path.lexists(os.path.join(settings.STATIC_ROOT, name)):
+        raise CommandError(f"herokuify: {errors.RUNNING_RELEASE_FILE(name=name)}")
+
+
+def _in_app_prefix(folder: str) -> str:
+    return config.under_prefix(config.value_of(os.environ, "prefix"), folder)
 
 
 def _slug_storage() -> FileSystemStorage:

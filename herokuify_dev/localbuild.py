@@ -367,6 +367,19 @@ def main(argv: list[str] | None = None) -> int:
         "(default: %(default)s)",
     )
     parser.add_argument(
+        "--release",
+        action="store_true",
+        help="after a build that succeeds, run the release phase in the slug, as Heroku runs "
+        "the Procfile's release process in a one-off dyno",
+    )
+    parser.add_argument(
+        "--promote-to",
+        metavar="BUCKET",
+        help="after a build that succeeds, release its slug to another bucket of the local S3 "
+        "server, as a pipeline promotes staging's slug to production's app: the release "
+        "phase, then doctor in the slug against that bucket",
+    )
+    parser.add_argument(
         "--doctor",
         action="store_true",
         help="after a build that succeeds, run `python -m herokuify_buildpack doctor` against "
@@ -389,8 +402,10 @@ def main(argv: list[str] | None = None) -> int:
     state = None
     if _uses_local_bucket(env_args, os.environ):
         state = AppState.for_app(app_dir, args.state_dir.absolute())
-    elif args.fresh:
-        parser.error("--fresh empties the local bucket; this build uses the bucket it is given")
+    elif args.fresh or args.promote_to:
+        parser.error("--fresh and --promote-to work on the local S3 server's buckets only")
+    if (args.release or args.promote_to) and args.platform != "classic":
+        parser.error("--release and --promote-to run Heroku's release phase: --platform classic")
     workdir = Path(tempfile.mkdtemp(prefix="herokuify-build-"))
     try:
         with contextlib.ExitStack() as held:
@@ -513,6 +528,9 @@ def _classic(
     app_dir: Path, config: dict[str, str], python: PythonBuildpack, workdir: Path, args: Any
 ) -> Outcome:
     result = build_app(app_dir, config, python, args.cache_dir, workdir)
+    if result.ok and (args.release or args.promote_to):
+        released = _release_phase(result.build_dir, config, args.promote_to)
+        result.returncodes["release phase"] = released
     kept = "kept" if args.keep else "removed"
     kept_cache = "kept" if args.keep or args.cache_dir is not None else "removed"
     folders = [
@@ -520,6 +538,26 @@ def _classic(
         f"CACHE_DIR {result.cache_dir} ({kept_cache})",
     ]
     return result.ok, result.returncodes, folders
+
+
+def _release_phase(slug: Path, config: dict[str, str], promote_to: str | None) -> int:
+    """The release phase in a one-off dyno on the slug: with the build's config vars, or with
+    another bucket's (a promotion), then doctor there too; the release phase's exit code."""
+    from herokuify_buildpack.releasephase import RELEASE_COMMAND
+    from herokuify_dev.dyno import run_one_off
+    from herokuify_dev.s3server import make_client
+
+    if promote_to:
+        make_client(config["AWS_S3_ENDPOINT_URL"]).create_bucket(Bucket=promote_to)
+        config = {**config, "AWS_STORAGE_BUCKET_NAME": promote_to}
+        print(f"-----> Promoting the slug to bucket {promote_to}: its release phase, then doctor")
+    commands = [RELEASE_COMMAND] + (["python -m herokuify_buildpack doctor"] if promote_to else [])
+    code = 0
+    for command in commands:
+        done = run_one_off(slug, config, command)
+        print(f"-----> $ {command}\n{done.stdout}{done.stderr}", end="")
+        code = code or (done.returncode if command == RELEASE_COMMAND else 0)
+    return code
 
 
 def _cnb(

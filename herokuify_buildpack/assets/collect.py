@@ -16,6 +16,7 @@ from pathlib import Path
 
 from herokuify_buildpack import errors, output
 from herokuify_buildpack.assets.app import GENERATED_MODULE, DjangoApp
+from herokuify_buildpack.assets.collected import StaticSource
 from herokuify_buildpack.assets.links import BackgroundLinks
 from herokuify_buildpack.assets.prehash import SourceEtags
 from herokuify_buildpack.assets.sources import check_sources
@@ -25,7 +26,6 @@ from herokuify_buildpack.assets.staticroot import (
     CompressorOutput,
     clear,
 )
-from herokuify_buildpack.upload.publish import StaticSource
 
 
 def setup_django(app: DjangoApp, settings_module: str) -> None:

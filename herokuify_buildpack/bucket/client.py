@@ -24,7 +24,7 @@ from botocore.utils import parse_timestamp
 from herokuify_buildpack import errors
 from herokuify_buildpack.bucket.lister import BucketFacts
 from herokuify_buildpack.bucket.rules import cors_allows_fonts
-from herokuify_buildpack.config import STATIC_PREFIX, S3Config
+from herokuify_buildpack.config import S3Config
 from herokuify_buildpack.errors import HerokuifyError
 
 # botocore's "legacy" retry mode backs off exponentially with jitter on throttling, 5xx and
@@ -180,7 +180,7 @@ def _public_acls_blocked(client: Any, s3: S3Config) -> bool:
 
 def _probed_acl(client: Any, s3: S3Config) -> str | None:
     """One empty object with the ACL, written and deleted, says whether the store takes it."""
-    key = f"{STATIC_PREFIX}/.herokuify/acl-probe"
+    key = f"{s3.static_prefix}/.herokuify/acl-probe"
     try:
         client.put_object(Bucket=s3.bucket, Key=key, Body=b"", ACL=PUBLIC_READ)
     except ClientError as exc:

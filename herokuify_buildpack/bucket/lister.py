@@ -27,7 +27,7 @@ from typing import Any, BinaryIO, TextIO, TypeVar
 
 from herokuify_buildpack.bucket.cuts import ListingCuts
 from herokuify_buildpack.bucket.listing import RemoteObject, list_prefix
-from herokuify_buildpack.config import STATIC_PREFIX, S3Config, UploadSettings
+from herokuify_buildpack.config import S3Config, UploadSettings
 from herokuify_buildpack.errors import HerokuifyError
 
 T = TypeVar("T")
@@ -94,7 +94,7 @@ def fetch(s3: S3Config, settings: UploadSettings, cuts: ListingCuts) -> BucketAn
         return check_bucket(client, s3)
 
     def list_static() -> dict[str, RemoteObject]:
-        return list_prefix(client, s3.bucket, STATIC_PREFIX, cuts, settings.concurrency)
+        return list_prefix(client, s3.bucket, s3.static_prefix, cuts, settings.concurrency)
 
     _in_background(explained(check, "checking the bucket"), answers.check)
     _in_background(explained(list_static, "listing the bucket"), answers.objects)

@@ -18,7 +18,7 @@ from typing import Any
 
 from herokuify_buildpack import errors
 from herokuify_buildpack.bucket.rules import public_read_statement
-from herokuify_buildpack.config import STATIC_PREFIX, S3Config
+from herokuify_buildpack.config import S3Config
 
 _TIMEOUT = 10  # seconds; a store this slow to serve one byte has a problem of its own
 READABLE = (200, 206)
@@ -37,9 +37,10 @@ def anonymous_status(url: str) -> int | str:
         return type(exc).__name__
 
 
-def public_read_policy(bucket: str) -> str:
+def public_read_policy(bucket: str, static_prefix: str) -> str:
     """The bucket policy that lets anyone read static/*, on one line, to paste."""
-    return json.dumps({"Version": "2012-10-17", "Statement": [public_read_statement(bucket)]})
+    statement = public_read_statement(bucket, static_prefix)
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
 class PublicReadCheck:
@@ -54,7 +55,7 @@ class PublicReadCheck:
         self._thread: threading.Thread | None = None
 
     def start(self, name: str) -> None:
-        self._url = self.s3.public_url(STATIC_PREFIX) + urllib.parse.quote(name)
+        self._url = self.s3.public_url(self.s3.static_prefix) + urllib.parse.quote(name)
         self._thread = threading.Thread(target=self._ask, name="herokuify-public-read", daemon=True)
         self._thread.start()
 
@@ -71,7 +72,7 @@ class PublicReadCheck:
             "url": url,
             "status": answer,
             "bucket": bucket,
-            "policy": public_read_policy(bucket),
+            "policy": public_read_policy(bucket, self.s3.static_prefix),
         }
         if self._public_access_blocked():
             return str(errors.PUBLIC_READS_BLOCKED(**fields))

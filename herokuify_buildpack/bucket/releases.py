@@ -59,13 +59,23 @@ def is_recorded(
     return newest is not None and newest.endswith(f"-{release_digest(release)}.json")
 
 
-def record_release(client: Any, bucket: str, prefix: str, release: Mapping[str, str]) -> None:
+def record_release(client: Any, bucket: str, prefix: str, release: Mapping[str, str]) -> str:
     """Store this release's keys and headers, under a name that sorts after every earlier
-    record."""
+    record; that name."""
     ordered = sorted(release)
     body = {"keys": ordered, "headers": [release[key] for key in ordered]}
     key = f"{records_prefix(prefix)}{stamp()}-{release_digest(release)}.json"
     _put_json(client, bucket, key, body)
+    return key
+
+
+def is_newest(client: Any, bucket: str, prefix: str, record: str) -> bool:
+    """Whether ``record`` is in the bucket, with no record after it: one listing request,
+    which starts just before it."""
+    answer = client.list_objects_v2(
+        Bucket=bucket, Prefix=records_prefix(prefix), StartAfter=record[:-1], MaxKeys=2
+    )
+    return [item["Key"] for item in answer.get("Contents", [])] == [record]
 
 
 def record_intent(

@@ -6,21 +6,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from herokuify_buildpack.config import STATIC_PREFIX
-
 RULE_ID = "herokuify"  # the Sid, CORS rule ID and lifecycle rule ID of what --apply adds
 FONT_SUFFIXES = (".woff2", ".woff", ".ttf", ".otf", ".eot")
 ABORT_AFTER_DAYS = 7
 
 
-def public_read_statement(bucket: str) -> dict[str, Any]:
+def public_read_statement(bucket: str, static_prefix: str) -> dict[str, Any]:
     return {
-        "Sid": RULE_ID,
+        "Sid": statement_id(static_prefix),
         "Effect": "Allow",
         "Principal": "*",
         "Action": "s3:GetObject",
-        "Resource": f"arn:aws:s3:::{bucket}/{STATIC_PREFIX}/*",
+        "Resource": f"arn:aws:s3:::{bucket}/{static_prefix}/*",
     }
+
+
+def statement_id(static_prefix: str) -> str:
+    """Each app's own statement in a bucket that several share (HEROKUIFY_PREFIX), so that
+    one app's --apply never replaces another's. A Sid takes letters and digits only."""
+    own = "".join(part.capitalize() for part in static_prefix.split("/")[:-1])
+    return RULE_ID + "".join(char for char in own if char.isalnum())
 
 
 def cors_rule() -> dict[str, Any]:

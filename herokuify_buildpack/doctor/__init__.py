@@ -5,6 +5,7 @@ fails. It never prints a secret: its output is masked as the build's is."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from herokuify_buildpack import output
 from herokuify_buildpack.config import S3Config, secret_values
@@ -13,7 +14,9 @@ from herokuify_buildpack.doctor.checks import Finding, run_checks
 from herokuify_buildpack.errors import HerokuifyError
 
 
-def doctor(env: Mapping[str, str], apply: bool) -> int:
+def doctor(env: Mapping[str, str], apply: bool, slug: Path | None = None) -> int:
+    """``slug``: the root of the slug it runs in, if it runs in one: then the release's files
+    are checked too."""
     output.redact.add(secret_values(env))
     try:
         s3 = S3Config.from_env(env)
@@ -21,17 +24,17 @@ def doctor(env: Mapping[str, str], apply: bool) -> int:
         output.error(f"herokuify: {exc}")
         return 1
     output.step(f"herokuify doctor: bucket {s3.bucket}")
-    findings = _report(run_checks(s3))
+    findings = _report(run_checks(s3, slug))
     needed = {finding.applicable for finding in findings if not finding.holds}
     needed.discard("")
     if apply and needed:
         from herokuify_buildpack.bucket.client import make_client
 
         output.step("Applying")
-        for what, failure in apply_fixes(make_client(s3, 2), s3.bucket, needed):
+        for what, failure in apply_fixes(make_client(s3, 2), s3, needed):
             output.info(f"added {what}" if failure is None else f"could not add {what}: {failure}")
         output.step("Checking again")
-        findings = _report(run_checks(s3))
+        findings = _report(run_checks(s3, slug))
     return 0 if all(finding.holds for finding in findings) else 1
 
 

@@ -10,9 +10,11 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from herokuify_buildpack.bucket import rules
+from herokuify_buildpack.config import S3Config
 
 
-def _add_policy(client: Any, bucket: str) -> None:
+def _add_policy(client: Any, s3: S3Config) -> None:
+    bucket, sid = s3.bucket, rules.statement_id(s3.static_prefix)
     try:
         policy = json.loads(client.get_bucket_policy(Bucket=bucket)["Policy"])
     except ClientError as exc:
@@ -22,12 +24,13 @@ def _add_policy(client: Any, bucket: str) -> None:
     statements = policy.get("Statement", [])
     # A policy may hold one statement as an object rather than a list.
     statements = [statements] if isinstance(statements, dict) else statements
-    policy["Statement"] = _others(statements, "Sid")
-    policy["Statement"].append(rules.public_read_statement(bucket))
+    policy["Statement"] = _others(statements, "Sid", sid)
+    policy["Statement"].append(rules.public_read_statement(bucket, s3.static_prefix))
     client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
 
 
-def _add_cors(client: Any, bucket: str) -> None:
+def _add_cors(client: Any, s3: S3Config) -> None:
+    bucket = s3.bucket
     try:
         cors = client.get_bucket_cors(Bucket=bucket).get("CORSRules", [])
     except ClientError as exc:
@@ -38,7 +41,8 @@ def _add_cors(client: Any, bucket: str) -> None:
     client.put_bucket_cors(Bucket=bucket, CORSConfiguration=configuration)
 
 
-def _add_lifecycle(client: Any, bucket: str) -> None:
+def _add_lifecycle(client: Any, s3: S3Config) -> None:
+    bucket = s3.bucket
     extra: dict[str, Any] = {}
     try:
         answer = client.get_bucket_lifecycle_configuration(Bucket=bucket)
@@ -56,12 +60,14 @@ def _add_lifecycle(client: Any, bucket: str) -> None:
     )
 
 
-def _others(entries: list[dict[str, Any]], id_field: str) -> list[dict[str, Any]]:
+def _others(
+    entries: list[dict[str, Any]], id_field: str, own_id: str = rules.RULE_ID
+) -> list[dict[str, Any]]:
     """The bucket's own entries: an earlier --apply's is replaced, never doubled."""
-    return [entry for entry in entries if entry.get(id_field) != rules.RULE_ID]
+    return [entry for entry in entries if entry.get(id_field) != own_id]
 
 
-FIXES: dict[str, tuple[str, Callable[[Any, str], None]]] = {
+FIXES: dict[str, tuple[str, Callable[[Any, S3Config], None]]] = {
     "policy": ("a bucket policy statement that lets anyone read static/*", _add_policy),
     "cors": ("a CORS rule that lets pages on any origin GET static files", _add_cors),
     "lifecycle": (
@@ -71,13 +77,13 @@ FIXES: dict[str, tuple[str, Callable[[Any, str], None]]] = {
 }
 
 
-def apply_fixes(client: Any, bucket: str, needed: set[str]) -> list[tuple[str, str | None]]:
+def apply_fixes(client: Any, s3: S3Config, needed: set[str]) -> list[tuple[str, str | None]]:
     """Each fix tried, in order: what it adds, and why it could not, or None."""
     done = []
     for kind in sorted(needed):
         what, add = FIXES[kind]
         try:
-            add(client, bucket)
+            add(client, s3)
         except (ClientError, BotoCoreError) as exc:
             code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else ""
             done.append((what, code or type(exc).__name__))

@@ -11,15 +11,20 @@ import urllib.parse
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from herokuify_buildpack.assets.slugrecord import SlugRecord
 from herokuify_buildpack.bucket import rules
 from herokuify_buildpack.bucket.client import check_bucket, explain, make_client
+from herokuify_buildpack.bucket.listing import list_prefix
 from herokuify_buildpack.bucket.publicread import READABLE, anonymous_status, public_read_policy
-from herokuify_buildpack.config import MEDIA_PREFIX, STATIC_PREFIX, S3Config, public_host
+from herokuify_buildpack.config import S3Config, public_host
 from herokuify_buildpack.errors import HerokuifyError
+from herokuify_buildpack.releasephase import RELEASE_COMMAND
+from herokuify_buildpack.upload.localfiles import scan
 
 PROBE_DIR = ".herokuify-doctor"
 _TIMEOUT = 10
@@ -34,12 +39,13 @@ class Finding:
     applicable: str = ""  # what `doctor --apply` adds for it: "policy", "cors" or "lifecycle"
 
 
-def run_checks(s3: S3Config) -> Iterator[Finding]:
-    """Every check in order; after a failed bucket check, nothing else can be asked."""
+def run_checks(s3: S3Config, slug: Path | None = None) -> Iterator[Finding]:
+    """Every check in order; after a failed bucket check, nothing else can be asked.
+    ``slug``: the root of the slug doctor runs in, if it runs in one."""
     client = make_client(s3, concurrency=2, read_timeout=_TIMEOUT)
     try:
         facts = check_bucket(client, s3)
-        client.list_objects_v2(Bucket=s3.bucket, Prefix=f"{STATIC_PREFIX}/", MaxKeys=1)
+        client.list_objects_v2(Bucket=s3.bucket, Prefix=f"{s3.static_prefix}/", MaxKeys=1)
     except HerokuifyError as exc:
         yield Finding("credentials and bucket", False, str(exc))
         return
@@ -52,11 +58,39 @@ def run_checks(s3: S3Config) -> Iterator[Finding]:
     yield from _probes(client, s3, facts.static_acl)
     yield _cors(client, s3)
     yield _lifecycle(client, s3)
+    if slug is not None:
+        yield _release(client, s3, slug)
+
+
+def _release(client: Any, s3: S3Config, slug: Path) -> Finding:
+    """What the slug's pages link: every file its build collected, under this app's prefix."""
+    record = SlugRecord.read(slug)
+    if not record.static_root:
+        return Finding("release", True, "no static files in this slug")
+    source = record.source(slug)
+    wanted = {
+        file.key
+        for file in scan(
+            source.root, s3.static_prefix, immutable=source.immutable,
+            local_only=source.local_only, max_age=0, acl=None, etag_of=lambda path, size: "",
+        )
+    }  # fmt: skip
+    held = list_prefix(client, s3.bucket, s3.static_prefix)
+    missing = sorted(wanted - held.keys())
+    if not missing:
+        return Finding("release", True, f"all {len(wanted)} files of this slug are in the bucket")
+    shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    return Finding(
+        "release",
+        False,
+        f"{len(missing)} of this slug's {len(wanted)} files are not in the bucket: {shown}",
+        f"Run the release phase: {RELEASE_COMMAND}",
+    )
 
 
 def _probes(client: Any, s3: S3Config, static_acl: str | None) -> Iterator[Finding]:
     name = f"{PROBE_DIR}/{uuid.uuid4().hex}.txt"
-    static_key, media_key = f"{STATIC_PREFIX}/{name}", f"{MEDIA_PREFIX}/{name}"
+    static_key, media_key = f"{s3.static_prefix}/{name}", f"{s3.media_prefix}/{name}"
     try:
         extra = {"ACL": static_acl} if static_acl else {}
         client.put_object(Bucket=s3.bucket, Key=static_key, Body=b"doctor\n", **extra)
@@ -77,14 +111,14 @@ def _probes(client: Any, s3: S3Config, static_acl: str | None) -> Iterator[Findi
 
 
 def _static_public(s3: S3Config, name: str) -> Finding:
-    url = s3.public_url(STATIC_PREFIX) + urllib.parse.quote(name)
+    url = s3.public_url(s3.static_prefix) + urllib.parse.quote(name)
     check = "static files public" + (f" through {s3.custom_domain}" if s3.custom_domain else "")
     status = anonymous_status(url)
     if status in READABLE:
         return Finding(check, True, f"anonymous readers get {url}")
     fix = (
         f"aws s3api put-bucket-policy --bucket {s3.bucket} "
-        f"--policy '{public_read_policy(s3.bucket)}'"
+        f"--policy '{public_read_policy(s3.bucket, s3.static_prefix)}'"
     )
     detail = f"anonymous readers get {status} from {url}"
     if s3.custom_domain and status not in (401, 403):
@@ -161,7 +195,7 @@ def _lifecycle(client: Any, s3: S3Config) -> Finding:
 
 def _has_fonts(client: Any, s3: S3Config) -> bool:
     pages = client.get_paginator("list_objects_v2").paginate(
-        Bucket=s3.bucket, Prefix=f"{STATIC_PREFIX}/"
+        Bucket=s3.bucket, Prefix=f"{s3.static_prefix}/"
     )
     return any(
         item["Key"].endswith(rules.FONT_SUFFIXES)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from herokuify_buildpack.bucket import lister
 from herokuify_buildpack.bucket.cuts import ListingCuts
-from herokuify_buildpack.config import STATIC_PREFIX, S3Config, UploadSettings
+from herokuify_buildpack.config import S3Config, UploadSettings
 from herokuify_buildpack.errors import HerokuifyError
 from herokuify_buildpack.platforms.envdir import read_env_dir
 
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     except HerokuifyError as exc:
         lister.refuse(sys.stdout, exc)
         return 1
-    cuts = ListingCuts.load(args.cache_dir, s3.cache_key(STATIC_PREFIX))
+    cuts = ListingCuts.load(args.cache_dir, s3.cache_key(s3.static_prefix))
     lister.serve(s3, settings, cuts, sys.stdout)
     return 0
 

@@ -8,18 +8,17 @@ import json
 import mimetypes
 import os
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from herokuify_buildpack import errors
+from herokuify_buildpack.assets.collected import EtagOf
 from herokuify_buildpack.upload.etag import expected_etag
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 MAX_KEY_BYTES = 1024  # S3's limit on a key, in UTF-8
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
-
-EtagOf = Callable[[Path, int], str]  # (path, size) -> the ETag S3 gives it
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,28 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from herokuify_buildpack import errors, output
+from herokuify_buildpack.assets.collected import StaticSource
 from herokuify_buildpack.bucket import pruning, releases
 from herokuify_buildpack.bucket.cuts import ListingCuts
 from herokuify_buildpack.bucket.lister import BucketAnswers
 from herokuify_buildpack.bucket.listing import RemoteObject, list_prefix
 from herokuify_buildpack.bucket.publicread import PublicReadCheck
 from herokuify_buildpack.bucket.rules import FONT_SUFFIXES
-from herokuify_buildpack.config import STATIC_PREFIX, S3Config, UploadSettings
+from herokuify_buildpack.config import S3Config, UploadSettings
 from herokuify_buildpack.upload.cache import UploadCache
-from herokuify_buildpack.upload.localfiles import EtagOf, LocalFile, scan
+from herokuify_buildpack.upload.localfiles import LocalFile, scan
 from herokuify_buildpack.upload.plan import KnownHeaders, UploadPlan, plan_uploads
-
-
-@dataclass(frozen=True)
-class StaticSource:
-    """A collected STATIC_ROOT and what the collect step knows about its files."""
-
-    root: Path
-    immutable: frozenset[str]  # names whose content never changes: hashed names, bundles
-    local_only: frozenset[str]  # manifests read from the slug at run time, never from S3
-    etag_of: EtagOf  # a file's ETag, from the hashing the collect step ran beside collectstatic
-    # Names whose links into STATIC_ROOT may still be in the making, and the files they link to.
-    pending_links: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -43,6 +32,16 @@ class PublishResult:
     unchanged: int  # bytes unchanged, headers_updated of them given new headers
     headers_updated: int
     bytes_uploaded: int
+    release_record: str  # the record in the bucket that names every key and its headers
+
+
+def destination(s3: S3Config, settings: UploadSettings) -> str:
+    """What decides where the files go and which URLs and headers they get: the store, bucket
+    and prefix, the public URL, the ACL and max-age settings. The same destination and the same
+    files make the same release record."""
+    parts = (s3.cache_key(s3.static_prefix), s3.public_url(s3.static_prefix))
+    parts += (f"acl={s3.static_acl}", f"max-age={settings.max_age}")
+    return " ".join(parts)
 
 
 def publish_static(
@@ -55,15 +54,16 @@ def publish_static(
 ) -> PublishResult:
     """Upload what the bucket's listing shows missing or different. ``build_started``: when
     the build's process began, on the monotonic clock."""
-    cache_key = s3.cache_key(STATIC_PREFIX)
+    cache_key = s3.cache_key(s3.static_prefix)
     cache = UploadCache.load(cache_dir, cache_key)
     problem = cache.problem or ListingCuts.read(cache_dir, cache_key)[1]
     if problem:
         output.info(f"Ignoring the build cache in CACHE_DIR ({problem}): this build is slower")
 
+    prefix = s3.static_prefix
     files = scan(
         source.root,
-        STATIC_PREFIX,
+        prefix,
         immutable=source.immutable,
         local_only=source.local_only,
         max_age=settings.max_age,
@@ -81,7 +81,7 @@ def publish_static(
         remote, intent = _rely_on_listing(client, s3, release, remote, listed_within, settings)
     # Whether the newest release record is this build's: then its headers need no reading,
     # and no record needs writing.
-    recorded = releases.is_recorded(STATIC_PREFIX, release, remote)
+    recorded = releases.is_recorded(prefix, release, remote)
     known = KnownHeaders(
         cache,
         newest_is_this_release=recorded,
@@ -111,7 +111,7 @@ def publish_static(
     sent = plan.uploads + plan.stale_headers
     if sent and not plan.unchanged:
         public_read.start(sent[0].name)
-    _finish_release(client, s3, release, recorded, remote, settings, intent)
+    record = _finish_release(client, s3, release, recorded, remote, settings, intent)
     # What the bucket now holds, near enough: pruned objects only make a range a little short.
     cuts = ListingCuts.of(remote.keys() | release.keys())
     _save(lambda: cuts.save(cache_dir, cache_key), unwritten)
@@ -122,7 +122,7 @@ def publish_static(
     fonts = any(name.endswith(FONT_SUFFIXES) for name in release)
     if fonts and not answers.bucket_facts().fonts_allowed:
         output.warning(f"herokuify: {errors.FONTS_WITHOUT_CORS(bucket=s3.bucket)}")
-    return PublishResult(len(plan.uploads), len(plan.unchanged) + stale, stale, bytes_sent)
+    return PublishResult(len(plan.uploads), len(plan.unchanged) + stale, stale, bytes_sent, record)
 
 
 def _save(write: Callable[[], None], failed: list[str]) -> None:
@@ -177,13 +177,13 @@ def _rely_on_listing(
 
     def relist() -> dict[str, RemoteObject]:
         cuts = ListingCuts.of(remote.keys())
-        return list_prefix(client(), s3.bucket, STATIC_PREFIX, cuts, settings.concurrency)
+        return list_prefix(client(), s3.bucket, s3.static_prefix, cuts, settings.concurrency)
 
     with _explaining(s3, "announcing this release to concurrent prunes"):
         return pruning.rely_on_listing(
             client(),
             s3.bucket,
-            STATIC_PREFIX,
+            s3.static_prefix,
             release.keys(),
             remote,
             listed_within,
@@ -196,7 +196,7 @@ def _newest_record(
     client: Callable[[], Any], s3: S3Config, remote: dict[str, RemoteObject]
 ) -> dict[str, str]:
     """The headers the newest release record names for each of its keys; none without one."""
-    newest = releases.newest_record(STATIC_PREFIX, remote)
+    newest = releases.newest_record(s3.static_prefix, remote)
     if newest is None:
         return {}
     with _explaining(s3, "reading the newest release record"):
@@ -265,22 +265,27 @@ def _finish_release(
     remote: dict[str, RemoteObject],
     settings: UploadSettings,
     intent: str | None,
-) -> None:
+) -> str:
     """Record this release's keys and headers, unless the newest record is already theirs, then
-    prune old assets if the app opted in."""
+    prune old assets if the app opted in; the record's key."""
+    prefix = s3.static_prefix
     with _explaining(s3, "recording the release"):
-        if not recorded:
-            releases.record_release(client(), s3.bucket, STATIC_PREFIX, release)
+        if recorded:
+            record = releases.newest_record(prefix, remote)
+            assert record is not None  # recorded: the newest record is this release's
+        else:
+            record = releases.record_release(client(), s3.bucket, prefix, release)
             output.info("Recorded this release's files, for pruning later")
         if intent is None:
-            return
+            return record
         keep = settings.keep_releases
-        pruned = pruning.prune(client(), s3.bucket, STATIC_PREFIX, remote, release, keep)
+        pruned = pruning.prune(client(), s3.bucket, s3.static_prefix, remote, release, keep)
         # The release record now keeps these keys, for as long as it is among the last kept.
         client().delete_object(Bucket=s3.bucket, Key=intent)
     if pruned.kept_releases < keep:
         output.info(f"Pruning waits for {keep} recorded releases; {pruned.kept_releases} so far")
-        return
+        return record
     output.info(f"Pruned {pruned.deleted} objects that none of the last {keep} releases use")
     if not pruned.finished:
         output.info("This prune ran out of its time; the next deploy deletes the rest")
+    return record

@@ -2,7 +2,8 @@
 
 Shell lines run as they are, in the app; `heroku` lines become what the platform does with them
 (the buildpack order, the config vars), and `git push heroku main` is a build through bin/*,
-after Heroku's own heroku/python.
+after Heroku's own heroku/python, followed by the Procfile's release process in a one-off dyno,
+as Heroku runs it before dynos boot.
 The "…" the README leaves for credentials are filled from the test's local S3 server.
 """
 
@@ -15,7 +16,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from herokuify_dev.dyno import asset_urls, running_dyno
+from herokuify_dev.dyno import asset_urls, procfile_command, run_one_off, running_dyno
 
 REPO = Path(__file__).resolve().parents[3]
 PUSH = "git push heroku main"
@@ -45,7 +46,7 @@ def test_the_quickstart_deploys_a_fresh_startproject_app(
     app = tmp_path / "mysite"
     app.mkdir()
     subprocess.run([sys.executable, "-m", "django", "startproject", "mysite", str(app)], check=True)
-    # What the README asks of the project before its five lines.
+    # What the README asks of the project before its lines.
     run_in(app, "git init -q && echo Django > requirements.txt && git add -A && git commit -qm new")
 
     buildpacks: list[str] = []
@@ -68,6 +69,12 @@ def test_the_quickstart_deploys_a_fresh_startproject_app(
     assert result is not None, "the quickstart has no push"
     assert result.ok, result.output
     assert "-----> Done: " in result.output
+    assert "No release phase publishes this slug" not in result.output
+    released = run_one_off(
+        result.build_dir, config_vars, procfile_command(result.build_dir, "release")
+    )
+    assert released.returncode == 0, released.stdout + released.stderr
+    assert "herokuify release: the build published this slug to" in released.stdout
     admin_css = s3_client.get_object(Bucket=bucket, Key="static/admin/css/base.css")
     assert (
         admin_css["Body"].read()
@@ -75,9 +82,8 @@ def test_the_quickstart_deploys_a_fresh_startproject_app(
     )
 
     # The admin's login page, from the slug, loads its styles from the bucket.
-    (result.build_dir / "Procfile").write_text(
-        "web: python manage.py runserver 0.0.0.0:$PORT --noreload\n"
-    )
+    with (result.build_dir / "Procfile").open("a") as procfile:
+        procfile.write("web: python manage.py runserver 0.0.0.0:$PORT --noreload\n")
     with running_dyno(result.build_dir, config_vars) as dyno:
         page = dyno.get("/admin/login/")
     urls = asset_urls(page)

@@ -107,3 +107,31 @@ def test_disable_collectstatic_is_read_as_heroku_python_reads_it(value, off):
     $(cat FILE), which drops trailing newlines; so even "false" turns it off."""
     env = BASE if value is None else {**BASE, "DISABLE_COLLECTSTATIC": value}
     assert value_of(env, "disable_collectstatic") is off
+
+
+@pytest.mark.parametrize(
+    ("value", "static", "media"),
+    [
+        (None, "static", "media"),
+        ("shop-staging", "shop-staging/static", "shop-staging/media"),
+        ("/team/shop.v2/", "team/shop.v2/static", "team/shop.v2/media"),
+    ],
+)
+def test_the_prefix_puts_static_and_media_under_it(value, static, media):
+    env = BASE if value is None else {**BASE, "HEROKUIFY_PREFIX": value}
+    s3 = S3Config.from_env(env)
+    assert (s3.static_prefix, s3.media_prefix) == (static, media)
+    assert s3.public_url(s3.static_prefix).endswith(f"/{static}/")
+
+
+@pytest.mark.parametrize("value", ["..", "a/../b", "a//b", "-x", "a b", "é"])
+def test_a_prefix_that_is_not_folder_names_fails_in_one_line(value):
+    with pytest.raises(HerokuifyError, match="HEROKUIFY_PREFIX must be folder names"):
+        S3Config.from_env({**BASE, "HEROKUIFY_PREFIX": value})
+
+
+def test_private_media_urls_never_take_the_cdn_domain():
+    s3 = S3Config.from_env({**BASE, "AWS_S3_CUSTOM_DOMAIN": "cdn.example.com"})
+    assert s3.public_url(s3.static_prefix) == "https://cdn.example.com/static/"
+    assert s3.media_url(media_public=True) == "https://cdn.example.com/media/"
+    assert s3.media_url(media_public=False) == "https://my-assets.s3.us-east-1.amazonaws.com/media/"
