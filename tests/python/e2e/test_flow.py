@@ -165,35 +165,45 @@ def test_a_config_change_that_changes_headers_republishes(build, config_vars, s3
 # 3. Rollback past pruning -------------------------------------------------------------------
 
 
-def test_a_rollback_past_pruning_restores_from_the_slug(config_vars, s3_server, build, tmp_path):
-    """v1, v2 and v3 with HEROKUIFY_KEEP_RELEASES=1, each older than pruning's grace by the
-    time the next deploys: v3's build prunes what only v1 used. The release phase of a rollback
-    to v1 puts it back from v1's slug, and v1's page loads whole."""
+@pytest.fixture
+def pruning(config_vars, s3_server):
+    """(aging, config vars): pruning with one release kept, through a proxy whose listings show
+    objects as old as ``aging`` makes them (herokuify_dev/aging.py)."""
     aging = Aging()
     with running_proxy(s3_server.endpoint_url) as proxy:
         proxy.rewrite_listing = aging.rewrite
-        pruned = {
-            **config_vars,
-            "AWS_S3_ENDPOINT_URL": proxy.endpoint_url,
-            "HEROKUIFY_PRUNE": "1",
-            "HEROKUIFY_KEEP_RELEASES": "1",
-        }
-        slugs = {}
-        for version in ("v1", "v2", "v3"):
-            app = app_with(tmp_path / version, f"\n# {version}\n")
-            (app / "shop_site" / "static" / "shop" / "base.css").write_text(
-                f'body {{ color: #{version[1] * 3}; background: url("img/bg.png"); }}\n'
-            )
-            built = build(app, pruned)
-            assert built.ok, built.output
-            slugs[version] = built.build_dir
-            aging.age_existing(by=timedelta(hours=2))
-        assert "Pruned " in built.output
-        direct = {**pruned, "AWS_S3_ENDPOINT_URL": config_vars["AWS_S3_ENDPOINT_URL"]}
-        before = served_assets(slugs["v1"], direct)
-        assert 404 in before.values(), before  # v1's bundle went with the prune
+        yield (
+            aging,
+            {
+                **config_vars,
+                "AWS_S3_ENDPOINT_URL": proxy.endpoint_url,
+                "HEROKUIFY_PRUNE": "1",
+                "HEROKUIFY_KEEP_RELEASES": "1",
+            },
+        )
 
-        released = release_phase(slugs["v1"], pruned)
+
+def test_a_rollback_past_pruning_restores_from_the_slug(config_vars, pruning, build, tmp_path):
+    """v1, v2 and v3 with HEROKUIFY_KEEP_RELEASES=1, each older than pruning's grace by the
+    time the next deploys: v3's build prunes what only v1 used. The release phase of a rollback
+    to v1 puts it back from v1's slug, and v1's page loads whole."""
+    aging, pruned = pruning
+    slugs = {}
+    for version in ("v1", "v2", "v3"):
+        app = app_with(tmp_path / version, f"\n# {version}\n")
+        (app / "shop_site" / "static" / "shop" / "base.css").write_text(
+            f'body {{ color: #{version[1] * 3}; background: url("img/bg.png"); }}\n'
+        )
+        built = build(app, pruned)
+        assert built.ok, built.output
+        slugs[version] = built.build_dir
+        aging.age_existing(by=timedelta(hours=2))
+    assert "Pruned " in built.output
+    direct = {**pruned, "AWS_S3_ENDPOINT_URL": config_vars["AWS_S3_ENDPOINT_URL"]}
+    before = served_assets(slugs["v1"], direct)
+    assert 404 in before.values(), before  # v1's bundle went with the prune
+
+    released = release_phase(slugs["v1"], pruned)
     assert released.returncode == 0, released.stdout + released.stderr
     assert "files uploaded" in released.stdout
     after = served_assets(slugs["v1"], direct)
@@ -204,32 +214,25 @@ def test_a_rollback_past_pruning_restores_from_the_slug(config_vars, s3_server, 
 
 
 def test_apps_with_their_own_prefixes_never_touch_each_other(
-    build, config_vars, s3_server, s3_client, bucket, tmp_path
+    build, config_vars, pruning, s3_client, bucket, tmp_path
 ):
     """Staging and production in one bucket, each under its own HEROKUIFY_PREFIX, both pruning
     with one release kept: staging's builds and prunes leave production's objects as they were,
     release records included, and production's page loads whole."""
-    aging = Aging()
-    with running_proxy(s3_server.endpoint_url) as proxy:
-        proxy.rewrite_listing = aging.rewrite
-        shared = {
-            **config_vars,
-            "AWS_S3_ENDPOINT_URL": proxy.endpoint_url,
-            "HEROKUIFY_PRUNE": "1",
-            "HEROKUIFY_KEEP_RELEASES": "1",
-        }
-        production = build("compressor", {**shared, "HEROKUIFY_PREFIX": "shop-production"})
-        assert production.ok, production.output
-        held = keys(s3_client, bucket, "shop-production/")
-        assert "shop-production/static/shop/base.css" in held
-        assert any(RECORDS in key for key in held)
+    aging, shared = pruning
+    production = build("compressor", {**shared, "HEROKUIFY_PREFIX": "shop-production"})
+    assert production.ok, production.output
+    held = keys(s3_client, bucket, "shop-production/")
+    assert "shop-production/static/shop/base.css" in held
+    assert any(RECORDS in key for key in held)
+    aging.age_existing(by=timedelta(hours=2))
+    for number in (1, 2):
+        app = app_with(tmp_path / f"staging-{number}", "")
+        (app / "shop_site" / "static" / "shop" / "base.css").write_text(f"a {{ z: {number} }}")
+        staging = build(app, {**shared, "HEROKUIFY_PREFIX": "shop-staging"})
+        assert staging.ok, staging.output
         aging.age_existing(by=timedelta(hours=2))
-        for number in (1, 2):
-            app = app_with(tmp_path / f"staging-{number}", "")
-            (app / "shop_site" / "static" / "shop" / "base.css").write_text(f"a {{ z: {number} }}")
-            staging = build(app, {**shared, "HEROKUIFY_PREFIX": "shop-staging"})
-            assert staging.ok, staging.output
-            aging.age_existing(by=timedelta(hours=2))
+    assert re.search(r"Pruned [1-9]\d* objects", staging.output), staging.output
     assert keys(s3_client, bucket, "shop-production/") == held
     assert not [key for key in keys(s3_client, bucket) if not key.startswith("shop-")]
     direct = {**config_vars, "HEROKUIFY_PREFIX": "shop-production"}
