@@ -184,6 +184,9 @@ CONFIG_VARS: tuple[ConfigVar, ...] = (
               False, _flag, secret=False, applies=BUILD, exact=True),
     ConfigVar("keep_releases", ("HEROKUIFY_KEEP_RELEASES",),
               3, _positive_int, secret=False, applies=BUILD),
+    # Heroku's dyno metadata (heroku labs:enable runtime-dyno-metadata), where it is on: each
+    # app marks the prefix it publishes under, and is told of another app's mark there.
+    ConfigVar("app_name", ("HEROKU_APP_NAME",), None, _text, secret=False, applies=BOTH),
     ConfigVar("verbosity", ("HEROKUIFY_VERBOSITY",), 1, _verbosity, secret=False, applies=BUILD),
     # Unset: the module that manage.py names.
     ConfigVar("settings_module", ("DJANGO_SETTINGS_MODULE",),
@@ -324,6 +327,7 @@ class UploadSettings:
     max_age: int
     prune: bool
     keep_releases: int
+    app_name: str | None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> UploadSettings:

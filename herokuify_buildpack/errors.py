@@ -238,6 +238,12 @@ PUBLIC_URL_FAILS = Entry(
     "browsers may not load static files: {url} answers {answer} to anonymous readers.",
     "Check AWS_S3_CUSTOM_DOMAIN and the CDN or bucket it names.",
 )
+PREFIX_SHARED = Entry(
+    "{others} also publish{es} under {where}: apps that share a prefix overwrite each other's "
+    "files, and their prunes delete them.",
+    "Give each app its own HEROKUIFY_PREFIX.",
+    anchor="apps-sharing-a-bucket",
+)
 FONTS_WITHOUT_CORS = Entry(
     "web fonts are published to bucket {bucket}, and no CORS rule lets pages on other origins "
     "load them.",

@@ -380,6 +380,13 @@ def main(argv: list[str] | None = None) -> int:
         "phase, then doctor in the slug against that bucket",
     )
     parser.add_argument(
+        "--release-slug",
+        type=Path,
+        metavar="BUILD_DIR",
+        help="build nothing: release an earlier build's slug (a BUILD_DIR that --keep kept) to "
+        "the app's local bucket, as `heroku rollback` does, or to --promote-to's; then doctor",
+    )
+    parser.add_argument(
         "--doctor",
         action="store_true",
         help="after a build that succeeds, run `python -m herokuify_buildpack doctor` against "
@@ -415,12 +422,15 @@ def main(argv: list[str] | None = None) -> int:
                     state.forget()
                 if args.cache_dir is None:
                     args.cache_dir = state.cache_dir
-            python_buildpack = _python_buildpack(app_dir, args, held)
-            if python_buildpack is None:
+            python_buildpack = None if args.release_slug else _python_buildpack(app_dir, args, held)
+            if python_buildpack is None and not args.release_slug:
                 return 1
             s3_vars = held.enter_context(_s3_for_build(env_args, state, args.cache_dir))
             config = {**s3_vars, **env_args}
             print("-----> Config vars: " + ", ".join(_shown(k, v) for k, v in config.items()))
+            if args.release_slug:
+                return _release_phase(args.release_slug, config, args.promote_to)
+            assert python_buildpack is not None
             platform = PLATFORMS[args.platform]
             ok, steps, folders = platform(app_dir, config, python_buildpack, workdir, args)
             if ok and args.doctor:
@@ -542,7 +552,7 @@ def _classic(
 
 def _release_phase(slug: Path, config: dict[str, str], promote_to: str | None) -> int:
     """The release phase in a one-off dyno on the slug: with the build's config vars, or with
-    another bucket's (a promotion), then doctor there too; the release phase's exit code."""
+    another bucket's (a promotion), then doctor in the slug; the release phase's exit code."""
     from herokuify_buildpack.releasephase import RELEASE_COMMAND
     from herokuify_dev.dyno import run_one_off
     from herokuify_dev.s3server import make_client
@@ -551,9 +561,8 @@ def _release_phase(slug: Path, config: dict[str, str], promote_to: str | None) -
         make_client(config["AWS_S3_ENDPOINT_URL"]).create_bucket(Bucket=promote_to)
         config = {**config, "AWS_STORAGE_BUCKET_NAME": promote_to}
         print(f"-----> Promoting the slug to bucket {promote_to}: its release phase, then doctor")
-    commands = [RELEASE_COMMAND] + (["python -m herokuify_buildpack doctor"] if promote_to else [])
     code = 0
-    for command in commands:
+    for command in (RELEASE_COMMAND, "python -m herokuify_buildpack doctor"):
         done = run_one_off(slug, config, command)
         print(f"-----> $ {command}\n{done.stdout}{done.stderr}", end="")
         code = code or (done.returncode if command == RELEASE_COMMAND else 0)

@@ -35,6 +35,23 @@ def intents_prefix(prefix: str) -> str:
     return f"{bookkeeping_prefix(prefix)}intents/"
 
 
+def apps_prefix(prefix: str) -> str:
+    """Each app that publishes under ``prefix`` leaves an empty object named after it here."""
+    return f"{bookkeeping_prefix(prefix)}apps/"
+
+
+def other_apps(prefix: str, remote: Mapping[str, RemoteObject], app: str) -> list[str]:
+    """The apps other than ``app`` whose marks ``remote`` shows under ``prefix``."""
+    start = apps_prefix(prefix)
+    return sorted(
+        key[len(start) :] for key in remote if key.startswith(start) and key != start + app
+    )
+
+
+def mark_app(client: Any, bucket: str, prefix: str, app: str) -> None:
+    client.put_object(Bucket=bucket, Key=f"{apps_prefix(prefix)}{app}", Body=b"")
+
+
 def release_digest(release: Mapping[str, str]) -> str:
     lines = sorted(f"{key}\t{tag}" for key, tag in release.items())
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]

@@ -112,6 +112,8 @@ def publish_static(
     if sent and not plan.unchanged:
         public_read.start(sent[0].name)
     record = _finish_release(client, s3, release, recorded, remote, settings, intent)
+    if settings.app_name:
+        _mark_the_prefix(client, s3, remote, settings.app_name)
     # What the bucket now holds, near enough: pruned objects only make a range a little short.
     cuts = ListingCuts.of(remote.keys() | release.keys())
     _save(lambda: cuts.save(cache_dir, cache_key), unwritten)
@@ -255,6 +257,24 @@ def _upload(
         cause=cause,
         held_back=f" {len(held_back)} changed files were held back." if held_back else "",
     ) from exc
+
+
+def _mark_the_prefix(
+    client: Callable[[], Any], s3: S3Config, remote: dict[str, RemoteObject], app: str
+) -> None:
+    """This app's mark under its prefix, written once; and one line if another app's is there.
+    Marks are bookkeeping, which pruning never deletes."""
+    prefix = s3.static_prefix
+    others = releases.other_apps(prefix, remote, app)
+    if others:
+        where = s3.describe(prefix)
+        es = "es" if len(others) == 1 else ""
+        output.warning(
+            f"herokuify: {errors.PREFIX_SHARED(others=', '.join(others), es=es, where=where)}"
+        )
+    if f"{releases.apps_prefix(prefix)}{app}" not in remote:
+        with _explaining(s3, "marking the prefix as this app's"):
+            releases.mark_app(client(), s3.bucket, prefix, app)
 
 
 def _finish_release(

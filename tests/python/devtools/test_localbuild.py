@@ -537,3 +537,27 @@ def test_local_build_rehearses_a_promotion(tmp_path):
     assert "publishing this slug's static files to s3://production/static/" in done.stdout
     assert re.search(r"ok   release: all \d+ files of this slug are in the bucket", done.stdout)
     assert "release phase 0" in done.stdout
+
+
+def test_local_build_rehearses_a_rollback(tmp_path):
+    """`--release-slug BUILD_DIR`: v1's slug, kept by --keep, released again after v2 changed
+    a stylesheet, as `heroku rollback` releases it: its release phase sends v1's stylesheet back,
+    and doctor finds every file of v1's release in the bucket."""
+    app = tmp_path / "app"
+    shutil.copytree(FIXTURES / "compressor", app, ignore=shutil.ignore_patterns("__pycache__"))
+    state = tmp_path / "state"
+    v1 = local_build(app, "--state-dir", state, "--keep")
+    slug = re.search(r"BUILD_DIR (\S+) \(kept\)", v1.stdout)
+    try:
+        assert v1.returncode == 0 and slug, v1.stdout[-3000:] + v1.stderr[-3000:]
+        (app / "shop_site" / "static" / "shop" / "base.css").write_text("body { color: red }\n")
+        v2 = local_build(app, "--state-dir", state)
+        assert v2.returncode == 0, v2.stdout[-3000:] + v2.stderr[-3000:]
+        rollback = local_build(app, "--state-dir", state, "--release-slug", slug[1])
+        assert rollback.returncode == 0, rollback.stdout[-3000:] + rollback.stderr[-3000:]
+        assert "-----> herokuify release: publishing this slug's static files" in rollback.stdout
+        assert re.search(r"herokuify release: [1-9]\d* files uploaded", rollback.stdout)
+        assert re.search(r"ok   release: all \d+ files of this slug", rollback.stdout)
+    finally:
+        if slug:
+            shutil.rmtree(Path(slug[1]).parent)

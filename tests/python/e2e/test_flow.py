@@ -241,6 +241,26 @@ def test_apps_with_their_own_prefixes_never_touch_each_other(
     assert all(status == 200 for status in served.values()), served
 
 
+def test_an_app_is_told_when_another_publishes_under_its_prefix(
+    build, config_vars, s3_client, bucket
+):
+    """Where Heroku's dyno metadata names the app, each marks the prefix it publishes under;
+    the second app under the same prefix is warned in one line, and one under its own is not."""
+    warning = "also publishes under"
+    first = build("minimal", {**config_vars, "HEROKU_APP_NAME": "shop-production"})
+    assert first.ok and warning not in first.output, first.output
+    shared = build("minimal", {**config_vars, "HEROKU_APP_NAME": "shop-staging"})
+    assert shared.ok, shared.output
+    said = [line for line in shared.output.splitlines() if warning in line]
+    assert len(said) == 1 and said[0].startswith(" !     herokuify: shop-production also"), said
+    assert "Give each app its own HEROKUIFY_PREFIX" in shared.output
+    own = {**config_vars, "HEROKU_APP_NAME": "shop-review", "HEROKUIFY_PREFIX": "shop-review"}
+    alone = build("minimal", own)
+    assert alone.ok and warning not in alone.output, alone.output
+    marks = keys(s3_client, bucket, "static/.herokuify/apps/")
+    assert set(marks) == {f"static/.herokuify/apps/shop-{app}" for app in ("production", "staging")}
+
+
 def test_delete_prefix_deletes_one_app_s_files_and_refuses_the_bucket_s_root(
     build, config_vars, s3_client, bucket
 ):

@@ -9,7 +9,7 @@ from herokuify_buildpack.errors import HerokuifyError
 def test_defaults():
     settings = UploadSettings.from_env({})
     assert settings == UploadSettings(
-        concurrency=32, read_timeout=30, max_age=300, prune=False, keep_releases=3
+        concurrency=32, read_timeout=30, max_age=300, prune=False, keep_releases=3, app_name=None
     )
 
 
@@ -21,10 +21,16 @@ def test_values_are_read():
             "HEROKUIFY_STATIC_MAX_AGE": "60",
             "HEROKUIFY_PRUNE": "1",
             "HEROKUIFY_KEEP_RELEASES": "2",
+            "HEROKU_APP_NAME": "shop-production",
         }
     )
     assert settings == UploadSettings(
-        concurrency=8, read_timeout=5, max_age=60, prune=True, keep_releases=2
+        concurrency=8,
+        read_timeout=5,
+        max_age=60,
+        prune=True,
+        keep_releases=2,
+        app_name="shop-production",
     )
 
 
