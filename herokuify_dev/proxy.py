@@ -263,6 +263,8 @@ class S3Proxy:
         self.endpoint_url = ""
         self._counts: collections.Counter[str] = collections.Counter()
         self._methods: collections.Counter[str] = collections.Counter()
+        self._delayed_now = 0
+        self._delayed_peak = 0
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -280,10 +282,16 @@ class S3Proxy:
         with self._lock:
             return dict(self._methods)
 
+    def peak_concurrency(self) -> int:
+        """The most requests that were held in their latency at one time."""
+        with self._lock:
+            return self._delayed_peak
+
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
             self._methods.clear()
+            self._delayed_peak = 0
 
     # Request handling ----------------------------------------------------------------------
 
@@ -293,7 +301,14 @@ class S3Proxy:
             self._counts[request.kind] += 1
             self._methods[request.method] += 1
         if self.latency:
-            await asyncio.sleep(self.latency)
+            with self._lock:
+                self._delayed_now += 1
+                self._delayed_peak = max(self._delayed_peak, self._delayed_now)
+            try:
+                await asyncio.sleep(self.latency)
+            finally:
+                with self._lock:
+                    self._delayed_now -= 1
         return await self.handler(conn, request)
 
     async def forward(self, conn: Connection, request: Request) -> bool:

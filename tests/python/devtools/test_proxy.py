@@ -101,15 +101,13 @@ def test_concurrency_and_latency(s3_server):
             c.put_object(Bucket=bucket, Key=f"k/{i}", Body=str(i).encode())
             return c.get_object(Bucket=bucket, Key=f"k/{i}")["Body"].read()
 
-        t = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(32) as pool:
             results = list(pool.map(put, range(200)))
-        elapsed = time.monotonic() - t
         assert results == [str(i).encode() for i in range(200)]
-        # 400 requests at 20 ms each would take 8 s in series
-        assert elapsed < 4, elapsed
+        # The latency is served side by side, not one request after another: a count rather than
+        # a time, so that a busy machine cannot fail it.
+        assert proxy.peak_concurrency() >= 8, proxy.peak_concurrency()
         assert proxy.counts()["PUT"] == 201 and proxy.counts()["GET"] == 200
-        print(f"200 put+get with 32 threads at 20 ms: {elapsed:.2f}s")
 
 
 def test_keep_alive_reuses_one_connection(s3_server):
