@@ -75,6 +75,9 @@ def _prefix(name: str, value: str) -> str:
     prefix = value.strip("/")
     if not _PREFIX.match(prefix):
         raise errors.BAD_PREFIX(name=name, value=value)
+    # Under another app's static/ or media/, that app's prune or delete-prefix would take ours.
+    if {STATIC_FOLDER, MEDIA_FOLDER} & set(prefix.split("/")):
+        raise errors.PREFIX_INSIDE_AN_APP(name=name, value=value)
     return prefix
 
 

@@ -83,7 +83,8 @@ def compile_app(
         answers, s3, collected, paths.cache_dir, config.upload, build_started=started
     )
     SlugRecord(
-        static_root=collected.root.relative_to(paths.build_dir).as_posix(),
+        # Resolved both: STATIC_ROOT may reach the build folder through a link, such as /app's.
+        static_root=collected.root.resolve().relative_to(paths.build_dir.resolve()).as_posix(),
         immutable=sorted(collected.immutable),
         local_only=sorted(collected.local_only),
         static_url=s3.public_url(s3.static_prefix),

@@ -1,8 +1,9 @@
-"""``python -m herokuify_buildpack delete-prefix``: deletes everything under this app's
-HEROKUIFY_PREFIX, and refuses when it is unset, which would mean the whole bucket. It is the
-command for the ``pr-predestroy`` script of app.json, which Heroku runs in a review app before
-it deletes the app (Dev Center, "Review Apps"): each review app's files go with it, and those of
-the apps sharing the bucket stay."""
+"""``python -m herokuify_buildpack delete-prefix``: deletes this app's files under its
+HEROKUIFY_PREFIX (its static/ and media/), and refuses when it is unset, which would mean the
+bucket's root, or when another app marks the same prefix. It is the command for the
+``pr-predestroy`` script of app.json, which Heroku runs in a review app before it deletes the
+app (Dev Center, "Review Apps"): each review app's files go with it, and those of the apps
+sharing the bucket stay."""
 
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ from collections.abc import Mapping
 from herokuify_buildpack import errors, output
 from herokuify_buildpack.config import S3Config, UploadSettings, secret_values
 from herokuify_buildpack.errors import HerokuifyError
-
-_DELETE_BATCH = 1000  # the most keys DeleteObjects takes at once
 
 
 def delete_prefix(env: Mapping[str, str]) -> int:
@@ -25,22 +24,27 @@ def delete_prefix(env: Mapping[str, str]) -> int:
     except HerokuifyError as exc:
         output.error(f"herokuify: {exc}")
         return 1
-    output.step(f"herokuify: deleted {deleted} objects under s3://{s3.bucket}/{s3.prefix}/")
+    output.step(f"herokuify: deleted {deleted} objects under {s3.describe(s3.prefix)}")
     return 0
 
 
 def _delete_all(s3: S3Config, settings: UploadSettings) -> int:
+    from herokuify_buildpack.bucket import deletion, releases
     from herokuify_buildpack.bucket.client import explain, make_client
     from herokuify_buildpack.bucket.listing import list_prefix
 
     client = make_client(s3, settings.concurrency, settings.read_timeout)
     try:
-        keys = sorted(list_prefix(client, s3.bucket, s3.prefix, concurrency=settings.concurrency))
-        for start in range(0, len(keys), _DELETE_BATCH):
-            batch = keys[start : start + _DELETE_BATCH]
-            client.delete_objects(
-                Bucket=s3.bucket, Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True}
-            )
+        static = list_prefix(client, s3.bucket, s3.static_prefix, concurrency=settings.concurrency)
+        others = releases.other_apps(s3.static_prefix, static, settings.app_name or "")
+        if others:
+            es = "es" if len(others) == 1 else ""
+            where = s3.describe(s3.prefix)
+            raise errors.DELETE_SHARED_PREFIX(others=", ".join(others), es=es, where=where)
+        media = list_prefix(client, s3.bucket, s3.media_prefix, concurrency=settings.concurrency)
+        keys = sorted(static.keys() | media.keys())
+        for start in range(0, len(keys), deletion.BATCH):
+            deletion.delete_keys(client, s3.bucket, keys[start : start + deletion.BATCH])
     except Exception as exc:
         raise explain(exc, s3, f"deleting what {s3.prefix}/ holds") from exc
     return len(keys)

@@ -56,6 +56,11 @@ BAD_PREFIX = Entry(
     "{name} must be folder names separated by /, of letters, digits, dots, - and _, not {value!r},",
     "such as myapp-staging",
 )
+PREFIX_INSIDE_AN_APP = Entry(
+    "{name} {value!r} has a folder named static or media, which puts it inside another app's "
+    "files, where that app's pruning deletes it:",
+    "choose other names, such as myapp-staging",
+)
 
 # The app
 
@@ -170,6 +175,21 @@ NO_PREFIX_TO_DELETE = Entry(
     "delete-prefix deletes nothing then.",
     "Set HEROKUIFY_PREFIX on apps that share a bucket, review apps included.",
     anchor="apps-sharing-a-bucket",
+)
+DELETE_SHARED_PREFIX = Entry(
+    "{others} also publish{es} under {where}: delete-prefix deletes nothing, as it would delete "
+    "their files too.",
+    "Give each app its own HEROKUIFY_PREFIX.",
+    anchor="apps-sharing-a-bucket",
+)
+DELETES_REFUSED = Entry(
+    "bucket {bucket} refused to delete {count} object(s), {key} among them ({code}).",
+    "Let the build's keys delete objects (s3:DeleteObject) in this bucket.",
+)
+SLUG_NOT_WRITABLE = Entry(
+    "the release phase could not send {path} naming this release's static URL: the slug's copy "
+    "cannot be rewritten ({reason}).",
+    "Run the release phase where the slug's files can be written, as in a Heroku dyno.",
 )
 SLUG_RECORD_UNREADABLE = Entry(
     "{record} in the slug cannot be read ({reason}).", "Build the app again with this buildpack."

@@ -24,7 +24,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from herokuify_buildpack import output
+from herokuify_buildpack import errors, output
 from herokuify_buildpack.assets.slugrecord import SlugRecord, slug_root
 from herokuify_buildpack.config import S3Config, UploadSettings, secret_values
 from herokuify_buildpack.errors import HerokuifyError
@@ -130,11 +130,14 @@ def _rewrite_url(static_root: Path, built_for: str, now: str) -> int:
             path = Path(folder) / name
             if not name.endswith(_URL_BEARING):
                 continue
-            data = path.read_bytes()
-            if old not in data:
-                continue
-            replacement = path.with_name(f".{name}.herokuify-release")
-            replacement.write_bytes(data.replace(old, new))
-            replacement.replace(path)
+            try:
+                data = path.read_bytes()
+                if old not in data:
+                    continue
+                replacement = path.with_name(f".{name}.herokuify-release")
+                replacement.write_bytes(data.replace(old, new))
+                replacement.replace(path)
+            except OSError as exc:
+                raise errors.SLUG_NOT_WRITABLE(path=path, reason=exc.strerror or exc) from exc
             rewritten += 1
     return rewritten

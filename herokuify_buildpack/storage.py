@@ -99,8 +99,9 @@ class _ServingTheRelease(Storage):
     slug's sources. A new name, such as a bundle that online compression makes, is saved."""
 
     def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
-        if name is not None:
-            _refuse_if_served(name)
+        named = name if name is not None else getattr(content, "name", None)  # as Storage.save
+        if named is not None:
+            _refuse_if_served(named)
         return super().save(name, content, max_length=max_length)
 
     def delete(self, name: str) -> None:

@@ -199,6 +199,8 @@ def _code(exc: ClientError) -> str:
 
 def explain(exc: Exception, s3: S3Config, doing: str) -> HerokuifyError:
     """The catalogued error for a botocore failure; anything else is re-raised, as a bug."""
+    if isinstance(exc, HerokuifyError):  # already says what is wrong
+        return exc
     bucket = s3.bucket
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})

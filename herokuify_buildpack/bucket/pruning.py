@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from herokuify_buildpack.bucket import releases
+from herokuify_buildpack.bucket import deletion, releases
 from herokuify_buildpack.bucket.listing import RemoteObject, list_prefix
 
 PRUNE_GRACE = timedelta(hours=1)  # never delete an asset younger than this
@@ -35,7 +35,6 @@ PRUNE_WINDOW = 60.0  # seconds: a prune sends no delete later than this after it
 PRUNE_LEASE = timedelta(seconds=2 * PRUNE_WINDOW)  # a started marker's life without .done
 FORGET_AFTER = timedelta(days=1)  # intents and markers this old are from builds long over
 STARTED, DONE = ".started", ".done"
-_DELETE_BATCH = 1000  # the most DeleteObjects takes at once
 _POLL_SECONDS = 0.5
 _ATTEMPTS = 5  # listings of the bookkeeping before a batch, while it keeps changing
 
@@ -129,14 +128,12 @@ def prune(
     deleted = 0
     try:
         with _refusing_deletes_after(client, began + PRUNE_WINDOW):
-            for start in range(0, len(planned), _DELETE_BATCH):
+            for start in range(0, len(planned), deletion.BATCH):
                 now_doomed = set(history.settled_doomed(history.reread()))
-                batch = [key for key in planned[start : start + _DELETE_BATCH] if key in now_doomed]
+                chunk = planned[start : start + deletion.BATCH]
+                batch = [key for key in chunk if key in now_doomed]
                 if batch:
-                    client.delete_objects(
-                        Bucket=bucket,
-                        Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True},
-                    )
+                    deletion.delete_keys(client, bucket, batch)
                     deleted += len(batch)
     except PruneWindowClosed:
         return PruneResult(deleted, keep_releases, finished=False)

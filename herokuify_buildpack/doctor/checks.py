@@ -59,7 +59,12 @@ def run_checks(s3: S3Config, slug: Path | None = None) -> Iterator[Finding]:
     yield _cors(client, s3)
     yield _lifecycle(client, s3)
     if slug is not None:
-        yield _release(client, s3, slug)
+        try:
+            yield _release(client, s3, slug)
+        except HerokuifyError as exc:
+            yield Finding("release", False, str(exc))
+        except (ClientError, BotoCoreError) as exc:
+            yield Finding("release", False, str(explain(exc, s3, "listing the slug's files")))
 
 
 def _release(client: Any, s3: S3Config, slug: Path) -> Finding:

@@ -111,9 +111,9 @@ def publish_static(
     sent = plan.uploads + plan.stale_headers
     if sent and not plan.unchanged:
         public_read.start(sent[0].name)
-    record = _finish_release(client, s3, release, recorded, remote, settings, intent)
-    if settings.app_name:
-        _mark_the_prefix(client, s3, remote, settings.app_name)
+    # Before any prune: with another app under this prefix, its files are not ours to delete.
+    shared = _mark_the_prefix(client, s3, remote, settings.app_name) if settings.app_name else False
+    record = _finish_release(client, s3, release, recorded, remote, settings, intent, shared)
     # What the bucket now holds, near enough: pruned objects only make a range a little short.
     cuts = ListingCuts.of(remote.keys() | release.keys())
     _save(lambda: cuts.save(cache_dir, cache_key), unwritten)
@@ -261,9 +261,9 @@ def _upload(
 
 def _mark_the_prefix(
     client: Callable[[], Any], s3: S3Config, remote: dict[str, RemoteObject], app: str
-) -> None:
-    """This app's mark under its prefix, written once; and one line if another app's is there.
-    Marks are bookkeeping, which pruning never deletes."""
+) -> bool:
+    """This app's mark under its prefix, written once; and one line if another app's is there
+    (then True). Marks are bookkeeping, which pruning never deletes."""
     prefix = s3.static_prefix
     others = releases.other_apps(prefix, remote, app)
     if others:
@@ -275,6 +275,7 @@ def _mark_the_prefix(
     if f"{releases.apps_prefix(prefix)}{app}" not in remote:
         with _explaining(s3, "marking the prefix as this app's"):
             releases.mark_app(client(), s3.bucket, prefix, app)
+    return bool(others)
 
 
 def _finish_release(
@@ -285,9 +286,10 @@ def _finish_release(
     remote: dict[str, RemoteObject],
     settings: UploadSettings,
     intent: str | None,
+    shared: bool,
 ) -> str:
     """Record this release's keys and headers, unless the newest record is already theirs, then
-    prune old assets if the app opted in; the record's key."""
+    prune old assets if the app opted in and no other app shares the prefix; the record's key."""
     prefix = s3.static_prefix
     with _explaining(s3, "recording the release"):
         if recorded:
@@ -299,9 +301,16 @@ def _finish_release(
         if intent is None:
             return record
         keep = settings.keep_releases
-        pruned = pruning.prune(client(), s3.bucket, s3.static_prefix, remote, release, keep)
+        pruned = (
+            None
+            if shared
+            else pruning.prune(client(), s3.bucket, s3.static_prefix, remote, release, keep)
+        )
         # The release record now keeps these keys, for as long as it is among the last kept.
         client().delete_object(Bucket=s3.bucket, Key=intent)
+    if pruned is None:
+        output.info("Not pruning: another app publishes under this prefix (see above)")
+        return record
     if pruned.kept_releases < keep:
         output.info(f"Pruning waits for {keep} recorded releases; {pruned.kept_releases} so far")
         return record

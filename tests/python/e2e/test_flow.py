@@ -249,11 +249,15 @@ def test_an_app_is_told_when_another_publishes_under_its_prefix(
     warning = "also publishes under"
     first = build("minimal", {**config_vars, "HEROKU_APP_NAME": "shop-production"})
     assert first.ok and warning not in first.output, first.output
-    shared = build("minimal", {**config_vars, "HEROKU_APP_NAME": "shop-staging"})
+    pruning = {"HEROKUIFY_PRUNE": "1", "HEROKUIFY_KEEP_RELEASES": "1"}
+    shared = build("minimal", {**config_vars, **pruning, "HEROKU_APP_NAME": "shop-staging"})
     assert shared.ok, shared.output
     said = [line for line in shared.output.splitlines() if warning in line]
     assert len(said) == 1 and said[0].startswith(" !     herokuify: shop-production also"), said
     assert "Give each app its own HEROKUIFY_PREFIX" in shared.output
+    # The other app's files are not this app's to prune.
+    assert "Not pruning: another app publishes under this prefix" in shared.output
+    assert "Pruned" not in shared.output
     own = {**config_vars, "HEROKU_APP_NAME": "shop-review", "HEROKUIFY_PREFIX": "shop-review"}
     alone = build("minimal", own)
     assert alone.ok and warning not in alone.output, alone.output
@@ -271,11 +275,22 @@ def test_delete_prefix_deletes_one_app_s_files_and_refuses_the_bucket_s_root(
     built = {name: build("minimal", config) for name, config in apps.items()}
     assert all(result.ok for result in built.values())
     held = keys(s3_client, bucket, "pr-8/")
+    # Someone else's object beside pr-7's folders: not the app's, so it stays.
+    s3_client.put_object(Bucket=bucket, Key="pr-7/notes/keep.txt", Body=b"mine")
     deleted = run_one_off(built["pr-7"].build_dir, apps["pr-7"], command)
     assert deleted.returncode == 0, deleted.stdout + deleted.stderr
     assert f"deleted {len(held)} objects under s3://{bucket}/pr-7/" in deleted.stdout
-    assert keys(s3_client, bucket, "pr-7/") == {}
+    assert list(keys(s3_client, bucket, "pr-7/")) == ["pr-7/notes/keep.txt"]
     assert keys(s3_client, bucket, "pr-8/") == held
+
+    # A prefix another app marks as its own too: deleting it would delete that app's files.
+    marked = {**apps["pr-8"], "HEROKU_APP_NAME": "pr-8-app"}
+    assert build("minimal", {**apps["pr-8"], "HEROKU_APP_NAME": "pr-8-twin"}).ok
+    shared = run_one_off(built["pr-8"].build_dir, marked, command)
+    assert shared.returncode == 1
+    assert "pr-8-twin also publishes under" in shared.stdout + shared.stderr
+    assert set(keys(s3_client, bucket, "pr-8/")) >= set(held)
+    held = keys(s3_client, bucket, "pr-8/")  # now with the twin's release record and mark
 
     refused = run_one_off(built["pr-8"].build_dir, config_vars, command)
     assert refused.returncode == 1

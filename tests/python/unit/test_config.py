@@ -130,6 +130,14 @@ def test_a_prefix_that_is_not_folder_names_fails_in_one_line(value):
         S3Config.from_env({**BASE, "HEROKUIFY_PREFIX": value})
 
 
+@pytest.mark.parametrize("value", ["static", "media", "team/static", "a/media/b"])
+def test_a_prefix_inside_another_app_s_folders_fails_in_one_line(value):
+    """An app with no prefix keeps static/ and media/ at the root, and one with prefix "team"
+    under team/: a prefix through such a folder would be in that app's files, and its prune."""
+    with pytest.raises(HerokuifyError, match="has a folder named static or media"):
+        S3Config.from_env({**BASE, "HEROKUIFY_PREFIX": value})
+
+
 def test_private_media_urls_never_take_the_cdn_domain():
     s3 = S3Config.from_env({**BASE, "AWS_S3_CUSTOM_DOMAIN": "cdn.example.com"})
     assert s3.public_url(s3.static_prefix) == "https://cdn.example.com/static/"
