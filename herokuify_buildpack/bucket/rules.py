@@ -4,6 +4,7 @@ that adding one never touches the bucket's others."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 RULE_ID = "herokuify"  # the Sid, CORS rule ID and lifecycle rule ID of what --apply adds
@@ -23,9 +24,14 @@ def public_read_statement(bucket: str, static_prefix: str) -> dict[str, Any]:
 
 def statement_id(static_prefix: str) -> str:
     """Each app's own statement in a bucket that several share (HEROKUIFY_PREFIX), so that
-    one app's --apply never replaces another's. A Sid takes letters and digits only."""
-    own = "".join(part.capitalize() for part in static_prefix.split("/")[:-1])
-    return RULE_ID + "".join(char for char in own if char.isalnum())
+    one app's --apply never replaces another's. A Sid takes letters and digits only, so the
+    prefix's readable part (my-app and myapp read alike) is followed by a digest of it."""
+    folders = static_prefix.split("/")[:-1]
+    if not folders:
+        return RULE_ID
+    readable = "".join(char for char in "".join(map(str.capitalize, folders)) if char.isalnum())
+    digest = hashlib.sha256("/".join(folders).encode()).hexdigest()[:8]
+    return f"{RULE_ID}{readable}{digest}"
 
 
 def cors_rule() -> dict[str, Any]:
