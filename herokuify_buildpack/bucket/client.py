@@ -22,7 +22,7 @@ from botocore.exceptions import (
 from botocore.utils import parse_timestamp
 
 from herokuify_buildpack import errors
-from herokuify_buildpack.bucket.lister import BucketFacts
+from herokuify_buildpack.bucket.facts import BucketFacts
 from herokuify_buildpack.bucket.rules import cors_allows_fonts
 from herokuify_buildpack.config import S3Config
 from herokuify_buildpack.errors import HerokuifyError

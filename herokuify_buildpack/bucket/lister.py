@@ -26,19 +26,12 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO, TypeVar
 
 from herokuify_buildpack.bucket.cuts import ListingCuts
+from herokuify_buildpack.bucket.facts import BucketFacts
 from herokuify_buildpack.bucket.listing import RemoteObject, list_prefix
 from herokuify_buildpack.config import S3Config, UploadSettings
 from herokuify_buildpack.errors import HerokuifyError
 
 T = TypeVar("T")
-
-
-@dataclasses.dataclass(frozen=True)
-class BucketFacts:
-    """What the bucket check found out, beyond that the bucket is there."""
-
-    static_acl: str | None  # the ACL static objects get: HEROKUIFY_STATIC_ACL's, or the bucket's
-    fonts_allowed: bool  # a CORS rule lets other origins GET static files, or the store can't say
 
 
 class BucketAnswers:
