@@ -381,6 +381,30 @@ def test_private_media_stay_signed_behind_a_cdn_domain(build, config_vars, bucke
         assert fetch(media_url) == (200, b"private")
 
 
+def test_a_custom_domain_set_after_the_build_reaches_the_bundles_at_the_release_phase(
+    build, config_vars, s3_client, bucket, tmp_path
+):
+    """`heroku config:set AWS_S3_CUSTOM_DOMAIN=…` makes a release of the same slug. Bundles
+    that the app's own CssAbsoluteFilter baked with the bucket's URL are sent again naming the
+    CDN's, so no stylesheet keeps pointing at the bucket's host."""
+    built = build(app_with(tmp_path, ABSOLUTE_FILTERS), config_vars)
+    assert built.ok, built.output
+
+    def stylesheets() -> list[bytes]:
+        found = keys(s3_client, bucket, "static/CACHE/css/")
+        return [s3_client.get_object(Bucket=bucket, Key=key)["Body"].read() for key in found]
+
+    bucket_url = f"{config_vars['AWS_S3_ENDPOINT_URL']}/{bucket}/static/".encode()
+    assert any(bucket_url in body for body in stylesheets())  # the build's own, as baked
+    cdn = {**config_vars, "AWS_S3_CUSTOM_DOMAIN": "cdn.example.com"}
+    released = release_phase(built.build_dir, cdn)
+    assert released.returncode == 0, released.stdout + released.stderr
+    assert "files named " in released.stdout, released.stdout
+    bodies = stylesheets()
+    assert any(b"https://cdn.example.com/static/" in body for body in bodies), bodies
+    assert not [body for body in bodies if bucket_url in body]
+
+
 # 7. doctor in a slug ------------------------------------------------------------------------
 
 
