@@ -105,7 +105,20 @@ def record_intent(
     key = f"{intents_prefix(prefix)}{stamp()}-{digest}.json"
     answer = _put_json(client, bucket, key, {"keys": ordered})
     date = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
-    return key, parsedate_to_datetime(date) if date else datetime.now(timezone.utc)
+    return key, s3_clock(date)
+
+
+def s3_clock(date: str | None) -> datetime:
+    """An answer's Date as an aware UTC time, whatever its form: HTTP dates are GMT, and a
+    "-0000" zone or two Date headers that a proxy joined parse without one. This machine's clock
+    stands in for a missing or unreadable Date."""
+    try:
+        when = parsedate_to_datetime(date) if date else None
+    except (TypeError, ValueError):
+        when = None
+    if when is None:
+        return datetime.now(timezone.utc)
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when
 
 
 def recorded_headers(client: Any, bucket: str, record: str) -> dict[str, str]:

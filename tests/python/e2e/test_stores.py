@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from herokuify_buildpack.bucket import rules
+from herokuify_buildpack.bucket import pruning, releases, rules
 from herokuify_dev.aging import Aging
 from herokuify_dev.localbuild import not_pushed
-from herokuify_dev.proxy import running_proxy
+from herokuify_dev.proxy import Request, Response, running_proxy
 from herokuify_dev.stores import StoreProfile
 
 FIXTURE = Path(__file__).resolve().parents[3] / "test-fixtures" / "compressor"
@@ -154,3 +154,31 @@ def test_fonts_without_a_cors_rule_get_one_warning_line(
     s3_client.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [rules.cors_rule()]})
     quiet = build(app, config_vars, cache_dir=warned.cache_dir)
     assert quiet.ok and "no CORS rule" not in quiet.output, quiet.output
+
+
+def test_a_date_that_is_not_plain_gmt_is_read_as_utc(
+    build, config_vars, s3_server, s3_client, bucket
+):
+    """A proxy in front of the store may join two Date headers into one value (RFC 9110 lets
+    it combine a repeated field), which parses with no zone. A build that prunes reads S3's
+    clock from it, and compares that with the listing's times of an earlier prune's markers."""
+    earlier_prune = f"{pruning.prunes_prefix('static')}{releases.stamp()}-0a1b2c3d"
+    for end in (pruning.STARTED, pruning.DONE):
+        s3_client.put_object(Bucket=bucket, Key=earlier_prune + end, Body=b"")
+
+    def joined_dates(_: Request, response: Response) -> Response:
+        date = response.header("date")
+        if date is None:
+            return response
+        lines = [line for line in response.lines if not line.lower().startswith(b"date:")]
+        return Response(
+            response.status, response.version, [*lines, f"Date: {date}, {date}".encode()]
+        )
+
+    with running_proxy(s3_server.endpoint_url) as proxy:
+        proxy.rewrite_head = joined_dates
+        proxied = {**config_vars, "AWS_S3_ENDPOINT_URL": proxy.endpoint_url, "HEROKUIFY_PRUNE": "1"}
+        first = build("minimal", proxied)
+        assert first.ok, first.output
+        again = build("minimal", proxied, cache_dir=first.cache_dir)
+        assert again.ok, again.output
