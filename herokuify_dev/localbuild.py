@@ -68,6 +68,7 @@ class BuildResult:
     returncodes: dict[str, int] = field(default_factory=dict)  # by step, in the order run
     outputs: dict[str, str] = field(default_factory=dict)  # each step's own output
     output: str = ""  # everything shown, in order
+    release_metadata: str = ""  # bin/release's YAML, which the platform reads
 
     @property
     def ok(self) -> bool:
@@ -145,7 +146,16 @@ def build_app(
         return code
 
     def release_step() -> int:
-        return run([bin_dir / "release", build_dir], transcript, step.env)
+        # bin/release's stdout is YAML for the platform, which reads it and shows none of it.
+        done = subprocess.run(
+            [bin_dir / "release", build_dir],
+            env=dict(step.env),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+        )
+        transcript.write(done.stderr.decode("utf-8", errors="replace"))
+        result.release_metadata = done.stdout.decode("utf-8", errors="replace")
+        return done.returncode
 
     result = BuildResult(build_dir, cache_dir, env_dir)
     steps = {
@@ -269,7 +279,9 @@ def _print_bucket_summary(client: Any) -> None:
             top = obj["Key"].split("/", 1)[0] if "/" in obj["Key"] else ""
             keys.setdefault(top, []).append(obj["Key"])
     print(f"-----> s3://{LOCAL_BUCKET}/ now holds:")
-    for top, held in sorted(keys.items()) or [("(nothing)", [])]:
+    if not keys:
+        print("       nothing")
+    for top, held in sorted(keys.items()):
         shown = f"{top}/" if top else "(top level)"
         print(f"       {shown} {len(held)} object(s){_kinds(top, held)}")
 

@@ -297,7 +297,8 @@ def _finish_release(
             assert record is not None  # recorded: the newest record is this release's
         else:
             record = releases.record_release(client(), s3.bucket, prefix, release)
-            output.info("Recorded this release's files, for pruning later")
+            later = ", for pruning later" if settings.prune else ""
+            output.info(f"Recorded this release's files{later}")
         if intent is None:
             return record
         keep = settings.keep_releases

@@ -105,7 +105,8 @@ def test_minimal_and_redeploy(standins, tmp_path, fake_bp):
     assert "build number 1 in this cache" in first.output
     assert first.build_dir == tmp_path / "one" / "build"
     assert (first.build_dir / "staticfiles" / "minimal").is_dir()
-    assert first.outputs["release"].startswith("---\n")
+    assert first.release_metadata.startswith("---\n")
+    assert "--- {}" not in first.output  # the platform reads bin/release's YAML; it shows none
     assert "-----> Fake app detected" in first.outputs["detect"]
     second = build_app(
         FIXTURES / "minimal",
