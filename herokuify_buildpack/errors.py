@@ -246,13 +246,12 @@ PUBLIC_READS_BLOCKED = Entry(
     "browsers cannot load static files: {url} answers {status} to anonymous readers, and Block "
     "Public Access is on for bucket {bucket}.",
     "Turn off its BlockPublicPolicy and RestrictPublicBuckets, then allow public reads of "
-    "static/*:\naws s3api put-bucket-policy --bucket {bucket} --policy '{policy}'",
+    "static/*:\n{command} --policy '{policy}'",
 )
 PUBLIC_READS_DENIED = Entry(
     "browsers cannot load static files: {url} answers {status} to anonymous readers.",
     "Allow public reads of static/* (and check that Block Public Access, for the bucket and the "
-    "account, allows a public policy):\naws s3api put-bucket-policy --bucket {bucket} --policy "
-    "'{policy}'",
+    "account, allows a public policy):\n{command} --policy '{policy}'",
 )
 PUBLIC_URL_FAILS = Entry(
     "browsers may not load static files: {url} answers {answer} to anonymous readers.",

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from herokuify_buildpack import errors
-from herokuify_buildpack.bucket.rules import public_read_statement
+from herokuify_buildpack.bucket.rules import aws_cli, public_read_statement
 from herokuify_buildpack.config import S3Config
 
 _TIMEOUT = 10  # seconds; a store this slow to serve one byte has a problem of its own
@@ -73,6 +73,7 @@ class PublicReadCheck:
             "status": answer,
             "bucket": bucket,
             "policy": public_read_policy(bucket, self.s3.static_prefix),
+            "command": aws_cli(self.s3, "put-bucket-policy"),
         }
         if self._public_access_blocked():
             return str(errors.PUBLIC_READS_BLOCKED(**fields))

@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from herokuify_buildpack.config import S3Config
+
 RULE_ID = "herokuify"  # the Sid, CORS rule ID and lifecycle rule ID of what --apply adds
 FONT_SUFFIXES = (".woff2", ".woff", ".ttf", ".otf", ".eot")
 ABORT_AFTER_DAYS = 7
@@ -32,6 +34,14 @@ def statement_id(static_prefix: str) -> str:
     readable = "".join(char for char in "".join(map(str.capitalize, folders)) if char.isalnum())
     digest = hashlib.sha256("/".join(folders).encode()).hexdigest()[:8]
     return f"{RULE_ID}{readable}{digest}"
+
+
+def aws_cli(s3: S3Config, command: str) -> str:
+    """The aws CLI line that runs the s3api ``command`` on this bucket. Where
+    AWS_S3_ENDPOINT_URL names a store, the line carries it and the region, so that a pasted
+    fix reaches that store and not AWS."""
+    store = f" --endpoint-url {s3.endpoint_url} --region {s3.region}" if s3.endpoint_url else ""
+    return f"aws s3api {command}{store} --bucket {s3.bucket}"
 
 
 def cors_rule() -> dict[str, Any]:

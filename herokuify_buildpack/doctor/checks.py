@@ -122,7 +122,7 @@ def _static_public(s3: S3Config, name: str) -> Finding:
     if status in READABLE:
         return Finding(check, True, f"anonymous readers get {url}")
     fix = (
-        f"aws s3api put-bucket-policy --bucket {s3.bucket} "
+        f"{rules.aws_cli(s3, 'put-bucket-policy')} "
         f"--policy '{public_read_policy(s3.bucket, s3.static_prefix)}'"
     )
     detail = f"anonymous readers get {status} from {url}"
@@ -166,7 +166,7 @@ def _cors(client: Any, s3: S3Config) -> Finding:
     except ClientError:
         cors = []
     fix = (
-        f"aws s3api put-bucket-cors --bucket {s3.bucket} --cors-configuration "
+        f"{rules.aws_cli(s3, 'put-bucket-cors')} --cors-configuration "
         f"'{json.dumps({'CORSRules': [rules.cors_rule()]})}'"
     )
     if rules.cors_allows_fonts(cors):
@@ -191,7 +191,7 @@ def _lifecycle(client: Any, s3: S3Config) -> Finding:
     if rules.aborts_incomplete_uploads(lifecycle):
         return Finding("lifecycle", True, "incomplete multipart uploads are aborted")
     fix = (
-        f"aws s3api put-bucket-lifecycle-configuration --bucket {s3.bucket} "
+        f"{rules.aws_cli(s3, 'put-bucket-lifecycle-configuration')} "
         f"--lifecycle-configuration '{json.dumps({'Rules': [rules.lifecycle_rule()]})}'"
     )
     detail = "no rule aborts incomplete multipart uploads: their parts stay, billed"

@@ -71,7 +71,10 @@ def test_doctor_on_a_bucket_that_takes_acls(config_vars, s3_client, bucket):
         "CORS": "FAIL",
         "lifecycle": "FAIL",
     }
-    assert f"fix: aws s3api put-bucket-cors --bucket {bucket}" in out
+    # With AWS_S3_ENDPOINT_URL set, each fix names the store, or pasted it would go to AWS.
+    at_store = f"--endpoint-url {config_vars['AWS_S3_ENDPOINT_URL']} --region us-east-1"
+    assert f"fix: aws s3api put-bucket-cors {at_store} --bucket {bucket}" in out
+    assert f"fix: aws s3api put-bucket-lifecycle-configuration {at_store} --bucket {bucket}" in out
     assert keys(s3_client, bucket) == {"static/fonts/icons.woff2"}  # no probe left behind
 
     code, out = doctor(config_vars, "--apply")
@@ -108,7 +111,8 @@ def test_doctor_on_a_new_aws_bucket_adds_the_public_read_policy(
         assert code == 1, out
         assert marks(out)["static files public"] == "FAIL"
         assert "ACL mode: no object ACLs" in out
-        assert f"fix: aws s3api put-bucket-policy --bucket {bucket} --policy" in out
+        at_store = f"--endpoint-url {proxy.endpoint_url} --region us-east-1"
+        assert f"fix: aws s3api put-bucket-policy {at_store} --bucket {bucket} --policy" in out
 
         code, out = doctor(proxied, "--apply")
     assert code == 0, out

@@ -130,7 +130,8 @@ def test_blocked_public_reads_are_named_with_the_policy_that_fixes_them(
 
     for result in (denied, blocked, readable):
         assert result.ok, result.output
-    assert command.startswith(f"aws s3api put-bucket-policy --bucket {bucket} --policy '")
+    at_store = f"--endpoint-url {settings['AWS_S3_ENDPOINT_URL']} --region us-east-1"
+    assert command.startswith(f"aws s3api put-bucket-policy {at_store} --bucket {bucket} --policy")
     assert warning in denied.output and "Block Public Access is on" not in denied.output
     assert warning in blocked.output and "Block Public Access is on" in blocked.output
     assert any(refusal.code == "AccessDenied" for _, refusal in store.refused)
