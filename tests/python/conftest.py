@@ -77,6 +77,22 @@ def heroku_python(runtimes: RuntimeServer) -> RealHerokuPython:
 
 
 @pytest.fixture(scope="session")
+def script_buildpack(tmp_path_factory) -> Callable[[str, Mapping[str, str]], Path]:
+    """script_buildpack(name, {"detect": text, ...}) -> a buildpack whose bin/ holds those
+    scripts, for tests of what the platform gives a buildpack."""
+
+    def make(name: str, scripts: Mapping[str, str]) -> Path:
+        root = tmp_path_factory.mktemp(name)
+        (root / "bin").mkdir()
+        for script, text in scripts.items():
+            (root / "bin" / script).write_text(text)
+            (root / "bin" / script).chmod(0o755)
+        return root
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def s3_server() -> Iterator[S3Server]:
     with running_s3_server() as server:
         yield server

@@ -57,14 +57,9 @@ FAKE_SCRIPTS = {"detect": FAKE_DETECT, "compile": FAKE_COMPILE, "release": FAKE_
 
 
 @pytest.fixture(scope="session")
-def fake_bp(tmp_path_factory):
+def fake_bp(script_buildpack):
     """A throwaway buildpack whose compile checks what the platform promises it."""
-    root = tmp_path_factory.mktemp("fakebp")
-    (root / "bin").mkdir()
-    for name, text in FAKE_SCRIPTS.items():
-        (root / "bin" / name).write_text(text)
-        (root / "bin" / name).chmod(0o755)
-    return root
+    return script_buildpack("fakebp", FAKE_SCRIPTS)
 
 
 def test_env_dir_round_trip(tmp_path):

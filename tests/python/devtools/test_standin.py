@@ -57,13 +57,8 @@ PATCH = re.compile(r"\b3\.1\d\.\d+\b")
 
 
 @pytest.fixture(scope="module")
-def probe_buildpack(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("probe")
-    (root / "bin").mkdir()
-    for name, text in PROBE_SCRIPTS.items():
-        (root / "bin" / name).write_text(text)
-        (root / "bin" / name).chmod(0o755)
-    return root
+def probe_buildpack(script_buildpack) -> Path:
+    return script_buildpack("probe", PROBE_SCRIPTS)
 
 
 @pytest.fixture
