@@ -38,9 +38,8 @@ def _delete_all(s3: S3Config, settings: UploadSettings) -> int:
         static = list_prefix(client, s3.bucket, s3.static_prefix, concurrency=settings.concurrency)
         others = releases.other_apps(s3.static_prefix, static, settings.app_name or "")
         if others:
-            es = "es" if len(others) == 1 else ""
-            where = s3.describe(s3.prefix)
-            raise errors.DELETE_SHARED_PREFIX(others=", ".join(others), es=es, where=where)
+            named = releases.other_apps_named(others)
+            raise errors.DELETE_SHARED_PREFIX(**named, where=s3.describe(s3.prefix))
         media = list_prefix(client, s3.bucket, s3.media_prefix, concurrency=settings.concurrency)
         keys = sorted(static.keys() | media.keys())
         for start in range(0, len(keys), deletion.BATCH):

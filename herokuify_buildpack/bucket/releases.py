@@ -48,6 +48,11 @@ def other_apps(prefix: str, remote: Mapping[str, RemoteObject], app: str) -> lis
     )
 
 
+def other_apps_named(others: list[str]) -> dict[str, str]:
+    """The fields that name ``others`` in the catalogue's shared-prefix lines."""
+    return {"others": ", ".join(others), "es": "es" if len(others) == 1 else ""}
+
+
 def mark_app(client: Any, bucket: str, prefix: str, app: str) -> None:
     client.put_object(Bucket=bucket, Key=f"{apps_prefix(prefix)}{app}", Body=b"")
 

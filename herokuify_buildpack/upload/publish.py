@@ -267,11 +267,8 @@ def _mark_the_prefix(
     prefix = s3.static_prefix
     others = releases.other_apps(prefix, remote, app)
     if others:
-        where = s3.describe(prefix)
-        es = "es" if len(others) == 1 else ""
-        output.warning(
-            f"herokuify: {errors.PREFIX_SHARED(others=', '.join(others), es=es, where=where)}"
-        )
+        named = releases.other_apps_named(others)
+        output.warning(f"herokuify: {errors.PREFIX_SHARED(**named, where=s3.describe(prefix))}")
     if f"{releases.apps_prefix(prefix)}{app}" not in remote:
         with _explaining(s3, "marking the prefix as this app's"):
             releases.mark_app(client(), s3.bucket, prefix, app)
