@@ -34,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands.add_parser(
         "delete-prefix",
-        help="delete everything under HEROKUIFY_PREFIX (app.json's pr-predestroy script); "
-        "refuses when it is unset",
+        help="delete this app's static/ and media/ under HEROKUIFY_PREFIX (app.json's "
+        "pr-predestroy script); refuses when it is unset or another app shares it",
     )
     args = parser.parse_args(argv)
     output.setup()
