@@ -175,7 +175,7 @@ def _say_what_the_overlay_chose() -> None:
 
 def _say_how_releases_publish(slug_root: Path) -> None:
     """Promotions, rollbacks and config changes make releases without a build: only a release
-    phase that runs the release command publishes the slug for them (README: #release-phase)."""
+    phase that runs the release command publishes the slug for them."""
     release = procfile_release_command(slug_root)
     if release is not None and RELEASE_COMMAND in release:
         return
@@ -186,7 +186,7 @@ def _say_how_releases_publish(slug_root: Path) -> None:
             if release
             else f"add `release: {RELEASE_COMMAND}` to the Procfile"
         )
-        + " (README: #release-phase)"
+        + " (see docs/heroku-flow.md#release-phase)"
     )
 
 

@@ -1,7 +1,7 @@
 """Every error a user can meet, in one catalogue, and the one type that carries them.
 
-Each entry says what is wrong and what to do about it, and may name the README section that
-explains more; its fields are filled in where it is raised: ``raise errors.NO_SUCH_BUCKET(...)``.
+Each entry says what is wrong and what to do about it, and may name the docs page that explains
+more; its fields are filled in where it is raised: ``raise errors.NO_SUCH_BUCKET(...)``.
 The build prints them after " !     herokuify: ", masked like all its output. The shell's own
 few (no Python at all, a step that failed) are in lib/errors.sh.
 """
@@ -19,12 +19,12 @@ class HerokuifyError(Exception):
 class Entry:
     what: str  # what is wrong
     fix: str = ""  # what to do; one of several lines (lines to paste) starts on a line of its own
-    anchor: str = ""  # the README section that explains more
+    doc: str = ""  # the page of docs/ that explains more, with its section: "page.md#section"
 
     def __call__(self, **fields: object) -> HerokuifyError:
         what, fix = self.what.format(**fields), self.fix.format(**fields)
         text = what + ("\n" if "\n" in fix else " ") + fix if fix else what
-        return HerokuifyError(f"{text} (README: #{self.anchor})" if self.anchor else text)
+        return HerokuifyError(f"{text} (see docs/{self.doc})" if self.doc else text)
 
 
 # Config vars
@@ -105,7 +105,7 @@ SETTINGS_FAILED_TO_LOAD = Entry(
 STORAGE_SETTINGS_NOT_APPLIED = Entry(
     "{module} does not apply herokuify's storage settings (STATIC_URL is {static_url}).",
     "End it with apply_storage_settings(globals(), app_root=BASE_DIR).",
-    anchor="the-settings-module",
+    doc="how-it-works.md#the-settings-module",
 )
 
 # Static files
@@ -124,7 +124,7 @@ STATIC_ROOT_HOLDS_OTHER_FILES = Entry(
     "clears STATIC_ROOT, and never deletes the app's own files.",
     "Give STATIC_ROOT a folder of its own, such as BASE_DIR / 'staticfiles'; if heroku/python's "
     "collectstatic wrote {name}, heroku config:set DISABLE_COLLECTSTATIC=1 avoids it.",
-    anchor="failure-modes",
+    doc="failure-modes.md",
 )
 STATIC_FILES_UNLISTABLE = Entry("cannot list static files: {reason}: {filename}")
 STATIC_FILE_UNREADABLE = Entry("static file {name} cannot be read: {reason}")
@@ -163,7 +163,7 @@ RUNNING_RELEASE_FILE = Entry(
     "a dyno does not change static/ objects ({name}): the running release serves them, and a "
     "one-off dyno's collectstatic or compress would change them under it.",
     "Change the file in the app and push; the release phase republishes a slug as it was built.",
-    anchor="one-off-dynos",
+    doc="heroku-flow.md#one-off-dynos",
 )
 NOT_A_BUILT_SLUG = Entry(
     "no {record} in {where}: this is not a slug that herokuify-buildpack built.",
@@ -174,13 +174,13 @@ NO_PREFIX_TO_DELETE = Entry(
     "HEROKUIFY_PREFIX is not set, so this app's files are all of bucket {bucket}'s root: "
     "delete-prefix deletes nothing then.",
     "Set HEROKUIFY_PREFIX on apps that share a bucket, review apps included.",
-    anchor="apps-sharing-a-bucket",
+    doc="heroku-flow.md#apps-sharing-a-bucket",
 )
 DELETE_SHARED_PREFIX = Entry(
     "{others} also publish{es} under {where}: delete-prefix deletes nothing, as it would delete "
     "their files too.",
     "Give each app its own HEROKUIFY_PREFIX.",
-    anchor="apps-sharing-a-bucket",
+    doc="heroku-flow.md#apps-sharing-a-bucket",
 )
 DELETES_REFUSED = Entry(
     "bucket {bucket} refused to delete {count} object(s), {key} among them ({code}).",
@@ -208,7 +208,7 @@ ACLS_DISABLED = Entry(
     "bucket {bucket} has ACLs disabled (Object Ownership: Bucket owner enforced).",
     "Unset HEROKUIFY_STATIC_ACL (the build then finds this out itself), or set it to none, and "
     "allow public reads of static/* by bucket policy.",
-    anchor="failure-modes",
+    doc="failure-modes.md",
 )
 ACCESS_DENIED = Entry(
     "access denied to bucket {bucket} while {doing} ({code}).",
@@ -253,6 +253,12 @@ PUBLIC_READS_DENIED = Entry(
     "Allow public reads of static/* (and check that Block Public Access, for the bucket and the "
     "account, allows a public policy):\n{command} --policy '{policy}'",
 )
+CDN_READS_DENIED = Entry(
+    "browsers cannot load static files: {url} answers {status} to anonymous readers.",
+    "If the CDN reads a private bucket (CloudFront's Origin Access Control), let it read "
+    "static/* (see docs/aws.md#cloudfront); if it reads a public bucket, allow public reads of "
+    "static/*:\n{command} --policy '{policy}'",
+)
 PUBLIC_URL_FAILS = Entry(
     "browsers may not load static files: {url} answers {answer} to anonymous readers.",
     "Check AWS_S3_CUSTOM_DOMAIN and the CDN or bucket it names.",
@@ -261,7 +267,7 @@ PREFIX_SHARED = Entry(
     "{others} also publish{es} under {where}: apps that share a prefix overwrite each other's "
     "files, and their prunes delete them.",
     "Give each app its own HEROKUIFY_PREFIX.",
-    anchor="apps-sharing-a-bucket",
+    doc="heroku-flow.md#apps-sharing-a-bucket",
 )
 FONTS_WITHOUT_CORS = Entry(
     "web fonts are published to bucket {bucket}, and no CORS rule lets pages on other origins "

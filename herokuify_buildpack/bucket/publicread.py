@@ -75,6 +75,8 @@ class PublicReadCheck:
             "policy": public_read_policy(bucket, self.s3.static_prefix),
             "command": aws_cli(self.s3, "put-bucket-policy"),
         }
+        if self.s3.custom_domain:
+            return str(errors.CDN_READS_DENIED(**fields))
         if self._public_access_blocked():
             return str(errors.PUBLIC_READS_BLOCKED(**fields))
         return str(errors.PUBLIC_READS_DENIED(**fields))

@@ -4,6 +4,7 @@ that adding one never touches the bucket's others."""
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 from typing import Any
 
@@ -22,6 +23,34 @@ def public_read_statement(bucket: str, static_prefix: str) -> dict[str, Any]:
         "Action": "s3:GetObject",
         "Resource": f"arn:aws:s3:::{bucket}/{static_prefix}/*",
     }
+
+
+def cloudfront_statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
+    """The statements of a bucket policy that let CloudFront's service principal in: what
+    Origin Access Control needs (CloudFront Developer Guide, "Restrict access to an Amazon S3
+    origin"). A bucket that has one is meant to stay private behind its distribution."""
+    statements = policy.get("Statement", [])
+    return [
+        statement
+        for statement in ([statements] if isinstance(statements, dict) else statements)
+        if statement.get("Effect") == "Allow"
+        and isinstance(statement.get("Principal"), dict)
+        and "cloudfront.amazonaws.com" in _listed(statement["Principal"].get("Service", []))
+    ]
+
+
+def reads_static(statement: dict[str, Any], bucket: str, static_prefix: str) -> bool:
+    """Whether a policy statement allows s3:GetObject on static/*, wildcards and all."""
+    key = f"arn:aws:s3:::{bucket}/{static_prefix}/x"
+    actions, resources = statement.get("Action", []), statement.get("Resource", [])
+    return any(fnmatch.fnmatchcase("s3:GetObject", action) for action in _listed(actions)) and any(
+        fnmatch.fnmatchcase(key, resource) for resource in _listed(resources)
+    )
+
+
+def _listed(value: str | list[str]) -> list[str]:
+    """A policy element holds one string or a list of them."""
+    return [value] if isinstance(value, str) else list(value)
 
 
 def statement_id(static_prefix: str) -> str:

@@ -105,7 +105,7 @@ def _probes(client: Any, s3: S3Config, static_acl: str | None) -> Iterator[Findi
         yield Finding("write and delete", False, str(explain(exc, s3, "writing a probe object")))
         return
     try:
-        yield _static_public(s3, name)
+        yield _static_public(client, s3, name)
         yield _media_private(client, s3, media_key)
     finally:
         deleted = _delete(client, s3, static_key, media_key)
@@ -115,20 +115,46 @@ def _probes(client: Any, s3: S3Config, static_acl: str | None) -> Iterator[Findi
     )
 
 
-def _static_public(s3: S3Config, name: str) -> Finding:
+def _static_public(client: Any, s3: S3Config, name: str) -> Finding:
     url = s3.public_url(s3.static_prefix) + urllib.parse.quote(name)
     check = "static files public" + (f" through {s3.custom_domain}" if s3.custom_domain else "")
     status = anonymous_status(url)
     if status in READABLE:
         return Finding(check, True, f"anonymous readers get {url}")
+    detail = f"anonymous readers get {status} from {url}"
+    if s3.custom_domain and status not in (401, 403):
+        return Finding(check, False, detail, "Check the CDN or DNS behind AWS_S3_CUSTOM_DOMAIN.")
+    cloudfront = rules.cloudfront_statements(_bucket_policy(client, s3))
+    if s3.custom_domain and cloudfront:
+        # The bucket is private behind CloudFront: a public statement would undo that.
+        if any(
+            rules.reads_static(statement, s3.bucket, s3.static_prefix) for statement in cloudfront
+        ):
+            fix = (
+                "The bucket policy lets CloudFront read static/*: check that the distribution's "
+                "origin uses Origin Access Control, and that the statement's AWS:SourceArn names "
+                "that distribution (docs/aws.md#cloudfront)."
+            )
+        else:
+            fix = (
+                f"Let the bucket policy's CloudFront statement read {s3.static_prefix}/*: add "
+                f"arn:aws:s3:::{s3.bucket}/{s3.static_prefix}/* to its Resource "
+                "(docs/aws.md#cloudfront)."
+            )
+        return Finding(check, False, detail, fix)
     fix = (
         f"{rules.aws_cli(s3, 'put-bucket-policy')} "
         f"--policy '{public_read_policy(s3.bucket, s3.static_prefix)}'"
     )
-    detail = f"anonymous readers get {status} from {url}"
-    if s3.custom_domain and status not in (401, 403):
-        return Finding(check, False, detail, "Check the CDN or DNS behind AWS_S3_CUSTOM_DOMAIN.")
     return Finding(check, False, detail, fix, "policy")
+
+
+def _bucket_policy(client: Any, s3: S3Config) -> dict[str, Any]:
+    """The bucket's policy, or none where it has none or the keys may not read it."""
+    try:
+        return dict(json.loads(client.get_bucket_policy(Bucket=s3.bucket)["Policy"]))
+    except (ClientError, BotoCoreError, ValueError):
+        return {}
 
 
 def _media_private(client: Any, s3: S3Config, key: str) -> Finding:

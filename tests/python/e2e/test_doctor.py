@@ -3,14 +3,23 @@ store profiles: each check where it holds and where it fails, and --apply adding
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
 import os
+import ssl
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from herokuify_buildpack.bucket.client import make_client
+from herokuify_buildpack.bucket.publicread import PublicReadCheck
+from herokuify_buildpack.config import S3Config
+from herokuify_dev import certs
 from herokuify_dev.dyno import run_one_off
 from herokuify_dev.proxy import running_proxy
 from herokuify_dev.stores import StoreProfile
@@ -121,6 +130,86 @@ def test_doctor_on_a_new_aws_bucket_adds_the_public_read_policy(
     assert [statement["Sid"] for statement in statements] == ["theirs", "herokuify"]
     assert marks(out)["media private"] == "ok"
     assert store.refused == []  # no ACL was sent
+
+
+class _Refused(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(403)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def cdn_refused_by_its_bucket(folder: Path) -> Iterator[tuple[str, Path]]:
+    """A CDN on loopback, over HTTPS as AWS_S3_CUSTOM_DOMAIN is, that answers 403 to every GET,
+    as CloudFront does when the bucket's policy does not let it read the object. Yields its
+    domain and the CA that a client must trust for it."""
+    ca = certs.authority(folder)
+    server_cert = certs.issue(ca, "localhost", folder)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Refused)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(server_cert.cert, server_cert.key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"localhost:{server.server_address[1]}", ca.cert
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_bucket_private_behind_cloudfront_stays_private(
+    config_vars, s3_client, bucket, tmp_path, monkeypatch
+):
+    """Origin Access Control: the bucket lets only CloudFront read it. When the CDN is refused,
+    doctor's fix is the CloudFront statement, never a public one, and --apply adds none; the
+    build's warning names both set-ups. Without a CloudFront statement, the public fix stays."""
+
+    def cloudfront_reads(resource: str) -> None:
+        statement = {
+            "Sid": "cloudfront",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudfront.amazonaws.com"},
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{bucket}/{resource}",
+            "Condition": {
+                "StringEquals": {"AWS:SourceArn": "arn:aws:cloudfront::1:distribution/E1"}
+            },
+        }
+        policy = {"Version": "2012-10-17", "Statement": [statement]}
+        s3_client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+
+    with cdn_refused_by_its_bucket(tmp_path) as (domain, ca):
+        behind_cdn = config_vars | {"AWS_S3_CUSTOM_DOMAIN": domain, "SSL_CERT_FILE": str(ca)}
+        cloudfront_reads("downloads/*")
+        code, out = doctor(behind_cdn, "--apply")
+        assert code == 1, out
+        assert marks(out)["static files public through localhost"] == "FAIL"  # marks() ends at ":"
+        assert f"add arn:aws:s3:::{bucket}/static/* to its Resource" in out
+        assert "put-bucket-policy" not in out
+        statements = json.loads(s3_client.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
+        assert [statement["Sid"] for statement in statements] == ["cloudfront"]
+
+        cloudfront_reads("*")
+        code, out = doctor(behind_cdn)
+        assert code == 1, out
+        assert "check that the distribution's origin uses Origin Access Control" in out
+
+        s3_client.delete_bucket_policy(Bucket=bucket)
+        code, out = doctor(behind_cdn)
+        assert code == 1, out
+        assert "fix: aws s3api put-bucket-policy --endpoint-url" in out
+
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+        s3 = S3Config.from_env(behind_cdn)
+        check = PublicReadCheck(s3, lambda: make_client(s3, concurrency=1))
+        check.start("site.css")
+        warning = check.problem() or ""
+    assert f"https://{domain}/static/site.css answers 403" in warning
+    assert "Origin Access Control" in warning and "put-bucket-policy" in warning
 
 
 def test_doctor_names_a_missing_bucket_and_stops(config_vars):
