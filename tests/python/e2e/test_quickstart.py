@@ -1,10 +1,11 @@
-"""The README's quickstart, followed line by line on a fresh `django-admin startproject` app.
+"""The README's quickstarts, followed line by line on a fresh `django-admin startproject` app.
 
-Shell lines run as they are, in the app; `heroku` lines become what the platform does with them
-(the buildpack order, the config vars), and `git push heroku main` is a build through bin/*,
-after Heroku's own heroku/python, followed by the Procfile's release process in a one-off dyno,
-as Heroku runs it before dynos boot.
-The "…" the README leaves for credentials are filled from the test's local S3 server.
+Shell lines run as they are, in the app; `heroku` and `dokku` lines become what the platform
+does with them (the buildpack order, the config vars), and the push is a build through the
+platform's own entry points: bin/* after Heroku's own heroku/python, or herokuish for Dokku.
+The Procfile's release process then runs in a one-off dyno, as both platforms run it before
+the new release serves. The "…" the README leaves for credentials are filled from the test's
+local S3 server.
 """
 
 from __future__ import annotations
@@ -14,12 +15,19 @@ import shlex
 import subprocess
 import sys
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
+from herokuify_buildpack import __version__
 from herokuify_dev.dyno import asset_urls, procfile_command, run_one_off, running_dyno
+from herokuify_dev.herokuish import BUILD_UID, build_app_dokku, dokku_host
+from herokuify_dev.localbuild import BuildResult
+from herokuify_dev.transcript import Transcript
 
 REPO = Path(__file__).resolve().parents[3]
-PUSH = "git push heroku main"
+OURS = f"https://github.com/OWNER/herokuify-buildpack#v{__version__}"
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "t",
     "GIT_AUTHOR_EMAIL": "t@example.invalid",
@@ -28,9 +36,10 @@ GIT_IDENTITY = {
 }
 
 
-def quickstart_lines() -> list[str]:
+def quickstart_lines(heading: str) -> list[str]:
+    """The first shell block of the README's section ``heading``."""
     readme = (REPO / "README.md").read_text()
-    section = readme.split("## Quickstart on Heroku\n", 1)[1]
+    section = readme.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
     block = section.split("```sh\n", 1)[1].split("```", 1)[0]
     return block.splitlines()
 
@@ -40,39 +49,56 @@ def run_in(app: Path, command: str) -> None:
     subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=app, env=env, check=True)
 
 
-def test_the_quickstart_deploys_a_fresh_startproject_app(
-    build, config_vars, s3_client, bucket, tmp_path
-):
-    app = tmp_path / "mysite"
+def fresh_startproject_app(folder: Path) -> Path:
+    app = folder / "mysite"
     app.mkdir()
     subprocess.run([sys.executable, "-m", "django", "startproject", "mysite", str(app)], check=True)
     # What the README asks of the project before its lines.
     run_in(app, "git init -q && echo Django > requirements.txt && git add -A && git commit -qm new")
+    return app
 
-    buildpacks: list[str] = []
-    config: dict[str, str] = {}
-    result = None
-    for line in quickstart_lines():
-        if line.startswith("heroku buildpacks:add "):
-            buildpacks.append(line.split()[-1])
-        elif line.startswith("heroku config:set "):
-            for pair in shlex.split(line)[2:]:
+
+@dataclass
+class Followed:
+    """What the platform was told by a quickstart's lines, up to its push."""
+
+    buildpacks: list[str] = field(default_factory=list)
+    config: dict[str, str] = field(default_factory=dict)
+    pushed: bool = False
+
+
+def follow(app: Path, lines: list[str], tool: str, push: str, secrets: dict[str, str]) -> Followed:
+    """Runs the shell lines in ``app`` and reads the platform's own: ``tool buildpacks:add``
+    and ``tool config:set`` (Dokku's name the app first), and the shell part of the push line."""
+    told = Followed()
+    named_app = 1 if tool == "dokku" else 0
+    for line in lines:
+        words = shlex.split(line)
+        if words[:2] == [tool, "buildpacks:add"]:
+            told.buildpacks.append(words[-1])
+        elif words[:2] == [tool, "config:set"]:
+            for pair in words[2 + named_app :]:
                 name, _, value = pair.partition("=")
-                config[name] = config_vars[name] if value == "…" else value
-        elif line.endswith(PUSH):
-            run_in(app, line.removesuffix(PUSH).rstrip().removesuffix("&&"))
-            assert buildpacks == ["heroku/python", buildpacks[-1]], buildpacks
-            assert buildpacks[-1].endswith("/herokuify-buildpack")
-            result = build(app, {**config_vars, **config}, python="heroku")
+                told.config[name] = secrets[name] if value == "…" else value
+        elif line.endswith(push):
+            run_in(app, line.removesuffix(push).rstrip().removesuffix("&&"))
+            told.pushed = True
         else:
             run_in(app, line)
-    assert result is not None, "the quickstart has no push"
+    assert told.pushed, "the quickstart has no push"
+    return told
+
+
+def assert_released_and_served(
+    result: BuildResult, config_vars, s3_client, bucket: str, user: int | None = None
+) -> None:
+    """The release phase ran from the Procfile, the admin's stylesheet is in the bucket as
+    the slug holds it, and the admin's login page, from the slug, loads its styles from it."""
     assert result.ok, result.output
     assert "-----> Done: " in result.output
     assert "No release phase publishes this slug" not in result.output
-    released = run_one_off(
-        result.build_dir, config_vars, procfile_command(result.build_dir, "release")
-    )
+    release = procfile_command(result.build_dir, "release")
+    released = run_one_off(result.build_dir, config_vars, release)
     assert released.returncode == 0, released.stdout + released.stderr
     assert "herokuify release: the build published this slug to" in released.stdout
     admin_css = s3_client.get_object(Bucket=bucket, Key="static/admin/css/base.css")
@@ -80,11 +106,9 @@ def test_the_quickstart_deploys_a_fresh_startproject_app(
         admin_css["Body"].read()
         == (Path(result.build_dir) / "staticfiles" / "admin" / "css" / "base.css").read_bytes()
     )
-
-    # The admin's login page, from the slug, loads its styles from the bucket.
     with (result.build_dir / "Procfile").open("a") as procfile:
         procfile.write("web: python manage.py runserver 0.0.0.0:$PORT --noreload\n")
-    with running_dyno(result.build_dir, config_vars) as dyno:
+    with running_dyno(result.build_dir, config_vars, user=user) as dyno:
         page = dyno.get("/admin/login/")
     urls = asset_urls(page)
     bucket_url = f"{config_vars['AWS_S3_ENDPOINT_URL']}/{bucket}/static/admin/"
@@ -93,3 +117,35 @@ def test_the_quickstart_deploys_a_fresh_startproject_app(
     for url in styles:
         with urllib.request.urlopen(url, timeout=10) as response:
             assert response.status == 200, url
+
+
+def test_the_heroku_quickstart_deploys_a_fresh_startproject_app(
+    build, config_vars, s3_client, bucket, tmp_path
+):
+    app = fresh_startproject_app(tmp_path)
+    told = follow(
+        app, quickstart_lines("Quickstart on Heroku"), "heroku", "git push heroku main", config_vars
+    )
+    assert told.buildpacks == ["heroku/python", OURS]
+    result = build(app, {**config_vars, **told.config}, python="heroku")
+    assert_released_and_served(result, config_vars, s3_client, bucket)
+
+
+@pytest.fixture
+def dokku(heroku_python):
+    with dokku_host(heroku_python) as host:
+        yield host
+
+
+def test_the_dokku_quickstart_deploys_a_fresh_startproject_app(
+    dokku, config_vars, s3_client, bucket, tmp_path
+):
+    app = fresh_startproject_app(tmp_path)
+    told = follow(
+        app, quickstart_lines("Quickstart on Dokku"), "dokku", "git push dokku main", config_vars
+    )
+    heroku_python = "https://github.com/heroku/heroku-buildpack-python.git"
+    assert told.buildpacks == [heroku_python, OURS.replace("#", ".git#")]
+    # herokuish builds the pushed commit: the app's folder as git left it.
+    result = build_app_dokku(app, {**config_vars, **told.config}, dokku, Transcript())
+    assert_released_and_served(result, config_vars, s3_client, bucket, user=BUILD_UID)
