@@ -14,8 +14,16 @@ REPO = Path(__file__).resolve().parents[3]
 def test_the_package_holds_the_buildpack_and_nothing_for_developers(tmp_path):
     packaged = package(tmp_path / "pkg")
     top = {path.name for path in packaged.iterdir()}
-    assert {"bin", "lib", "herokuify_buildpack", "buildpack.toml"} <= top
-    for left_out in ("tests", "bench", "herokuify_dev", "test-fixtures", "script", ".git"):
+    assert {"bin", "lib", "herokuify_buildpack", "buildpack.toml", "LICENSE"} <= top
+    for left_out in (
+        "tests",
+        "bench",
+        "herokuify_dev",
+        "test-fixtures",
+        "script",
+        ".git",
+        "CONTRIBUTING.md",
+    ):
         assert left_out not in top
     assert not list(packaged.rglob("__pycache__"))
     for entry in ("detect", "compile", "release", "build"):
