@@ -1,6 +1,22 @@
 # shellcheck shell=bash
-# What bin/compile (classic) and bin/build (CNB) share: the one config var the shell reads, the
-# copy of the helper package, and the lister process. Needs BUILDPACK_DIR.
+# What bin/compile (classic) and bin/build (CNB) share: the build's first line, the one config
+# var the shell reads, the copy of the helper package, and the lister process. Needs
+# BUILDPACK_DIR and lib/output.sh.
+
+# The build's first line, whatever follows: this buildpack and its version, then what it does.
+# The version is read from herokuify_buildpack/__init__.py, where it is set, by bash alone, so
+# that a build that stops before there is a Python still says which release it ran.
+helper::header() {
+	local what="$1"
+	local line version=""
+	while IFS= read -r line; do
+		if [[ "${line}" =~ ^__version__\ =\ \"([^\"]+)\"$ ]]; then
+			version="${BASH_REMATCH[1]}"
+			break
+		fi
+	done <"${BUILDPACK_DIR}/herokuify_buildpack/__init__.py"
+	output::step "herokuify-buildpack ${version}: ${what}"
+}
 
 # HEROKUIFY_DISABLE is the one config var read here, so that a disabled buildpack needs no
 # Python at all; herokuify_buildpack/config.py lists it with the others.

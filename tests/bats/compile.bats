@@ -9,17 +9,26 @@ setup() {
 	copy_fixture minimal
 }
 
+# The build's first line names the buildpack's version, as buildpack.toml gives it.
+header() {
+	local what="$1"
+	local version
+	version="$(python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["buildpack"]["version"])' "${REPO_DIR}/buildpack.toml")"
+	echo "-----> herokuify-buildpack ${version}: ${what}"
+}
+
 @test "HEROKUIFY_DISABLE=1 skips the buildpack with one line of output" {
 	printf '1' >"${ENV_DIR}/HEROKUIFY_DISABLE"
 	run_clean "${REPO_DIR}/bin/compile" "${BUILD_DIR}" "${CACHE_DIR}" "${ENV_DIR}"
 	[ "${status}" -eq 0 ]
 	[ "${#lines[@]}" -eq 1 ]
-	[[ "${output}" == "-----> herokuify: skipped, because HEROKUIFY_DISABLE=1" ]]
+	[[ "${output}" == "$(header "skipped, because HEROKUIFY_DISABLE=1")" ]]
 }
 
 @test "fails without heroku/python's Python, and says how to add it" {
 	run_clean "${REPO_DIR}/bin/compile" "${BUILD_DIR}" "${CACHE_DIR}" "${ENV_DIR}"
 	[ "${status}" -eq 1 ]
+	[[ "${lines[0]}" == "$(header "static and media files on S3")" ]]
 	[[ "${output}" == *"heroku buildpacks:add --index 1 heroku/python"* ]]
 }
 
@@ -66,5 +75,5 @@ setup() {
 		"${BUILD_DIR}" "${CACHE_DIR}" "${ENV_DIR}"
 	[ "${status}" -eq 0 ]
 	[[ "${output}" == *"+ helper::config_var_is "* ]]
-	[[ "${output}" == *"herokuify: skipped, because HEROKUIFY_DISABLE=1"* ]]
+	[[ "${output}" == *"$(header "skipped, because HEROKUIFY_DISABLE=1")"* ]]
 }

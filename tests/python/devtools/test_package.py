@@ -2,9 +2,6 @@
 
 from pathlib import Path
 
-import tomllib
-
-from herokuify_buildpack import __version__
 from herokuify_dev.cnbbuild import build_app_cnb
 from herokuify_dev.package import package
 
@@ -40,12 +37,6 @@ def test_the_packaged_buildpack_builds_an_app(tmp_path, config_vars, standins):
         buildpack_dir=packaged,
     )
     assert build.ok, build.output
-
-
-def test_one_version_for_the_descriptor_and_the_package():
-    descriptor = tomllib.loads((REPO / "buildpack.toml").read_text())
-    assert descriptor["buildpack"]["version"] == __version__
-    assert descriptor["api"] == "0.10"
 
 
 def test_bin_build_names_the_layers_the_cnb_adapter_writes():

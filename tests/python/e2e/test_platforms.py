@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from herokuify_buildpack import __version__
 from herokuify_dev.cnbbuild import build_app_cnb, running_image
 from herokuify_dev.dyno import asset_urls, running_dyno
 from herokuify_dev.herokuish import BUILD_UID, build_app_dokku, dokku_host
@@ -19,6 +20,14 @@ FIXTURES = Path(__file__).resolve().parents[3] / "test-fixtures"
 APP = "compressor"
 RECORDS = "static/.herokuify/releases/"
 LOCAL_ONLY = {"staticfiles.json", "CACHE/manifest.json"}
+HEADER = f"-----> herokuify-buildpack {__version__}: static and media files on S3"
+
+
+def first_step(output: str) -> str:
+    """The first '-----> ' line: after the platform's own lines, the buildpack's first.
+    herokuish starts each line with ESC[1G (back to column 1), which a terminal does not show."""
+    lines = (line.replace("\x1b[1G", "") for line in output.splitlines())
+    return next(line for line in lines if line.startswith("-----> "))
 
 
 def published(static_root: Path) -> dict[str, Path]:
@@ -136,6 +145,7 @@ def test_cnb_without_a_python_buildpack_says_which_to_add(tmp_path, config_vars)
     cycle = Lifecycle(tmp_path / "c", [REPO_ROOT], {"PATH": "/usr/bin:/bin"}, Transcript())
     result = cycle.build(FIXTURES / "minimal", config_vars)
     assert result.returncodes["build"] == 1
+    assert first_step(result.output) == HEADER, result.output
     assert "no Python from an earlier buildpack in this build" in result.output
     assert "--buildpack heroku/python --buildpack herokuify/django-s3" in result.output
 
@@ -158,6 +168,9 @@ def test_dokku_builds_as_another_user_moves_the_build_and_redeploys(
     first = build_app_dokku(app, config_vars, dokku, Transcript())
     assert first.ok, first.output
     assert "=====> Downloading Buildpack: /tmp/repos/heroku-python" in first.output
+    # This buildpack's part of the log starts with its version, after multi's own lines.
+    ours = first.output.split("=====> Downloading Buildpack: /tmp/repos/herokuify", 1)[1]
+    assert first_step(ours) == HEADER, ours
     assert "Done: " in first.output
     assert first.build_dir.name == "app" and first.build_dir.stat().st_uid == BUILD_UID
     assert_bucket_holds(s3_client, bucket, first.build_dir / "staticfiles")

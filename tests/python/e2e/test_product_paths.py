@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from herokuify_buildpack import __version__
 from herokuify_dev.dyno import asset_urls, running_dyno
 from herokuify_dev.proxy import running_proxy
 
@@ -270,8 +271,9 @@ def test_disable_skips_everything(build, config_vars, s3_client, bucket):
     result = build("minimal", {**config_vars, "HEROKUIFY_DISABLE": "1"})
     assert result.ok, result.output
     lines = result.outputs["compile"].splitlines()
-    assert len(lines) == 1, lines
-    assert "HEROKUIFY_DISABLE=1" in lines[0]
+    assert lines == [
+        f"-----> herokuify-buildpack {__version__}: skipped, because HEROKUIFY_DISABLE=1"
+    ]
     assert bucket_keys(s3_client, bucket) == set()
     assert not (result.build_dir / "herokuify_settings.py").exists()
     assert not (result.build_dir / ".profile.d" / "herokuify.sh").exists()

@@ -128,6 +128,8 @@ def test_the_heroku_quickstart_deploys_a_fresh_startproject_app(
     )
     assert told.buildpacks == ["heroku/python", OURS]
     result = build(app, {**config_vars, **told.config}, python="heroku")
+    first_line = result.outputs["compile"].splitlines()[0]
+    assert first_line == f"-----> herokuify-buildpack {__version__}: static and media files on S3"
     assert_released_and_served(result, config_vars, s3_client, bucket)
 
 

@@ -10,12 +10,13 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
+from herokuify_buildpack import __version__
 from herokuify_dev.cnbbuild import build_app_cnb
 
 FIXTURES = Path(__file__).resolve().parents[3] / "test-fixtures"
 # How the app writes: print, stderr, logging, warnings, fds 1 and 2, a subprocess, libc.
 WAYS = runpy.run_path(str(FIXTURES / "leaky" / "leaky_site" / "leak.py"))["WAYS"]
-OUR_HEADER = "-----> herokuify: static and media files on S3"
+OUR_HEADER = f"-----> herokuify-buildpack {__version__}: static and media files on S3"
 
 # Where the app prints from: its settings, its finder, and its static storage's module, which
 # the build imports to learn whether it hashes names.
