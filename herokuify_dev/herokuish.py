@@ -33,7 +33,7 @@ from herokuify_dev.approot import in_mounts
 from herokuify_dev.envdir import write_env_dir
 from herokuify_dev.herokupython import RealHerokuPython
 from herokuify_dev.localbuild import REPO_ROOT, STACK, BuildResult, not_pushed
-from herokuify_dev.package import package
+from herokuify_dev.package import copy_work_tree
 from herokuify_dev.transcript import Transcript, run
 
 VENDOR = REPO_ROOT.parent / "shared" / "vendor"
@@ -118,7 +118,7 @@ def dokku_host(heroku_python: RealHerokuPython) -> Iterator[DokkuHost]:
         runtimes.write_curlrc(tmp / "curl", "/tmp/curl/ca.pem")
         repos = tmp / "repos"
         _commit(heroku_python.source, repos / "heroku-python")
-        _commit(package(root / "herokuify-package"), repos / "herokuify")
+        _commit(copy_work_tree(root / "herokuify-package"), repos / "herokuify")
         _commit(multi, repos / "multi")
         # Multi clones the two buildpacks as the build's user, which git allows only in
         # repositories that user owns; herokuish installs multi itself as root.

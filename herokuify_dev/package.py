@@ -1,24 +1,41 @@
-"""The buildpack as a platform takes it: this repo's folder without what .packignore lists.
+"""The buildpack as a platform takes it: a release tag's files, less what .packignore lists.
 
-    python -m herokuify_dev.package DEST
+    script/package [--ref TAG] DEST
 
-`pack build --buildpack DEST` takes the folder as it is, and `pack buildpack package` makes an
-image of it. Both API's entry points (bin/detect, bin/compile, bin/release, bin/build) are in it.
+The files come from the tag through `git archive`, so nothing uncommitted ships, and the tag must
+be "v" and the version its own files set (herokuify_buildpack/__init__.py's __version__, which
+buildpack.toml repeats). Without --ref, the tag is the work tree's version's; --ref packages
+another release, such as an older one. `pack build --buildpack DEST` takes the folder as it is,
+and `pack buildpack package` makes an image of it. Both APIs' entry points (bin/detect,
+bin/compile, bin/release, bin/build) are in it.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import fnmatch
+import io
 import shutil
+import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
+import tomllib
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
+VERSION_FILE = "herokuify_buildpack/__init__.py"
+DESCRIPTOR = "buildpack.toml"
+PACKIGNORE = ".packignore"
 
 
-def ignored_patterns(repo: Path = REPO_ROOT) -> list[str]:
-    lines = (repo / ".packignore").read_text().splitlines()
+class PackageError(Exception):
+    """Why a release cannot be packaged, in one line."""
+
+
+def parse_patterns(text: str) -> list[str]:
+    lines = text.splitlines()
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
@@ -27,9 +44,23 @@ def is_ignored(relative: Path, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatch(name, pattern) for name in candidates for pattern in patterns)
 
 
-def package(dest: Path, repo: Path = REPO_ROOT) -> Path:
-    """Copies the buildpack into ``dest``, which must not exist yet, and returns it."""
-    patterns = ignored_patterns(repo)
+def package_version(source: str) -> str:
+    """The __version__ that ``source``, an __init__.py, sets, read without running it."""
+    for node in ast.parse(source).body:
+        match node:
+            case ast.Assign(targets=[ast.Name(id="__version__")], value=ast.Constant(str(version))):
+                return version
+    raise PackageError(f"{VERSION_FILE} sets no __version__")
+
+
+def release_tag(version: str) -> str:
+    return f"v{version}"
+
+
+def copy_work_tree(dest: Path, repo: Path = REPO_ROOT) -> Path:
+    """Copies the work tree as it is, committed or not, less .packignore, into ``dest``, which
+    must not exist yet, and returns it: the tests' Dokku host builds the code as it is."""
+    patterns = parse_patterns((repo / PACKIGNORE).read_text())
 
     def leave_out(folder: str, names: list[str]) -> set[str]:
         here = Path(folder).relative_to(repo)
@@ -39,13 +70,95 @@ def package(dest: Path, repo: Path = REPO_ROOT) -> Path:
     return dest
 
 
+def package_release(dest: Path, ref: str | None = None, repo: Path = REPO_ROOT) -> str:
+    """Exports the tag ``ref`` (by default "v" and the work tree's version) into ``dest``, which
+    must not exist yet, less .packignore, and returns the tag. Nothing is written if the tag is
+    missing or its files set another version."""
+    tag = ref or release_tag(package_version((repo / VERSION_FILE).read_text()))
+    with tarfile.open(fileobj=io.BytesIO(_archive(repo, tag, default=ref is None))) as archive:
+
+        def read(name: str) -> str:
+            try:
+                member = archive.extractfile(name)
+            except KeyError:
+                member = None
+            if member is None:
+                raise PackageError(
+                    f"tag {tag} has no file {name}: is it a release of this buildpack?"
+                )
+            return member.read().decode()
+
+        _check_versions(tag, read(VERSION_FILE), read(DESCRIPTOR))
+        patterns = parse_patterns(read(PACKIGNORE))
+        kept = [item for item in archive.getmembers() if not is_ignored(Path(item.name), patterns)]
+        archive.extractall(dest, members=kept, filter="data")
+    return tag
+
+
+def _archive(repo: Path, tag: str, default: bool) -> bytes:
+    """The tag's tree as a tar stream; a missing tag, or a folder that is no git repository, is
+    a PackageError."""
+    ref = f"refs/tags/{tag}"
+    try:
+        found = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", ref],
+            capture_output=True,
+            text=True,
+        )
+    except FileNotFoundError:
+        raise PackageError("git is not installed: a release is exported from its git tag") from None
+    if found.returncode != 0:
+        said = found.stderr.strip().splitlines()
+        if said:  # not a repository, or git could not read it
+            raise PackageError(f"{repo}: {said[-1]}")
+        if default:
+            raise PackageError(
+                f"no tag {tag} for the work tree's version: tag the release's commit "
+                f"(git tag {tag}) or pass --ref TAG"
+            )
+        raise PackageError(f"no tag {tag} (git tag --list 'v*' lists the releases)")
+    done = subprocess.run(
+        ["git", "-C", str(repo), "archive", "--format=tar", ref], capture_output=True, check=True
+    )
+    return done.stdout
+
+
+def _check_versions(tag: str, version_source: str, descriptor: str) -> None:
+    version = package_version(version_source)
+    if tag != release_tag(version):
+        raise PackageError(
+            f"tag {tag} holds version {version} ({VERSION_FILE}): "
+            f"a release's tag is {release_tag(version)}"
+        )
+    described = tomllib.loads(descriptor)["buildpack"]["version"]
+    if described != version:
+        raise PackageError(
+            f"tag {tag}: {DESCRIPTOR} says version {described}, __version__ {version}; "
+            "a release sets one in both"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m herokuify_dev.package", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="script/package",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--ref",
+        metavar="TAG",
+        help="the release tag to package (default: v and the work tree's __version__)",
+    )
     parser.add_argument("dest", type=Path, help="a folder that does not exist yet")
     args = parser.parse_args(argv)
     if args.dest.exists():
         parser.error(f"{args.dest} exists already")
-    print(f"-----> Packaged the buildpack into {package(args.dest)}")
+    try:
+        tag = package_release(args.dest, args.ref)
+    except PackageError as exc:
+        print(f" !     {exc}", file=sys.stderr)
+        return 1
+    print(f"-----> Packaged {tag} into {args.dest}")
     return 0
 
 
