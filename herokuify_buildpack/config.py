@@ -144,10 +144,14 @@ def _checksums(name: str, value: str) -> str:
 
 
 CONFIG_VARS: tuple[ConfigVar, ...] = (
+    # Both or neither (S3Config checks): without them, boto3's default chain finds credentials,
+    # such as an instance's or a container's role (bucket/credentials.py).
     ConfigVar("access_key", ("AWS_ACCESS_KEY_ID", "BUCKETEER_AWS_ACCESS_KEY_ID"),
-              REQUIRED, _text, secret=True, applies=BOTH),
+              None, _text, secret=True, applies=BOTH),
     ConfigVar("secret_key", ("AWS_SECRET_ACCESS_KEY", "BUCKETEER_AWS_SECRET_ACCESS_KEY"),
-              REQUIRED, _text, secret=True, applies=BOTH),
+              None, _text, secret=True, applies=BOTH),
+    # Temporary credentials' third part, with the two keys.
+    ConfigVar("session_token", ("AWS_SESSION_TOKEN",), None, _text, secret=True, applies=BOTH),
     ConfigVar("bucket", ("AWS_STORAGE_BUCKET_NAME", "BUCKETEER_BUCKET_NAME"),
               REQUIRED, _bucket_name, secret=False, applies=BOTH),
     ConfigVar("region", ("AWS_S3_REGION_NAME", "BUCKETEER_AWS_REGION"),
@@ -227,7 +231,12 @@ def value_of(env: Mapping[str, str], key: str) -> Any:
 
 def is_set(env: Mapping[str, str], key: str) -> bool:
     """Whether one of the row's names carries a value, before it is parsed."""
-    return any(env.get(name, "").strip() for name in _BY_KEY[key].names)
+    return name_set(env, key) is not None
+
+
+def name_set(env: Mapping[str, str], key: str) -> str | None:
+    """The first of the row's names that carries a value: the one its value is read from."""
+    return next((name for name in _BY_KEY[key].names if env.get(name, "").strip()), None)
 
 
 def is_secret(name: str) -> bool:
@@ -245,8 +254,9 @@ def secret_values(env: Mapping[str, str]) -> list[str]:
 class S3Config:
     """Where the assets go."""
 
-    access_key: str
-    secret_key: str
+    access_key: str | None  # both keys, or neither: boto3's default chain then
+    secret_key: str | None
+    session_token: str | None
     bucket: str
     region: str
     endpoint_url: str | None
@@ -281,12 +291,13 @@ class S3Config:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> S3Config:
-        # Checked in this order: the endpoint and domain, what is missing, then the bucket name.
+        # Checked in this order: the endpoint and domain, what is missing, the keys, then the
+        # bucket name.
         values = {key: value_of(env, key) for key in ("endpoint_url", "custom_domain")}
         missing = [
             _BY_KEY[key].names
-            for key in ("access_key", "secret_key", "bucket")
-            if not is_set(env, key)
+            for key in cls.__dataclass_fields__
+            if _BY_KEY[key].default is REQUIRED and not is_set(env, key)
         ]
         if missing:
             plural = len(missing) > 1
@@ -295,6 +306,7 @@ class S3Config:
                 names=", ".join(f"{names[0]} (or {names[1]})" for names in missing),
                 them="them" if plural else "it",
             )
+        _check_keys(env)
         values.update(
             (key, value_of(env, key)) for key in cls.__dataclass_fields__ if key not in values
         )
@@ -319,6 +331,24 @@ class S3Config:
     def describe(self, prefix: str) -> str:
         """Where files go, for humans: never includes credentials."""
         return f"s3://{self.bucket}/{prefix}/"
+
+
+_KEYS = ("access_key", "secret_key")
+
+
+def _check_keys(env: Mapping[str, str]) -> None:
+    """One key without the other is a mistake, never a choice: boto3's chain would then sign
+    with credentials from somewhere else. A session token belongs to its keys."""
+    access, secret = name_set(env, "access_key"), name_set(env, "secret_key")
+    given = access or secret
+    if given and not (access and secret):
+        has, lacks = _KEYS if access else _KEYS[::-1]
+        # Its partner of the same family: AWS_* or the Bucketeer add-on's.
+        partner = names_of(lacks)[names_of(has).index(given)]
+        raise errors.KEYS_NOT_PAIRED(given=given, missing=partner)
+    token = name_set(env, "session_token")
+    if token and access is None:
+        raise errors.TOKEN_WITHOUT_KEYS(token=token)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,14 @@ ENDPOINT_WITH_PATH = Entry(
     "AWS_S3_ENDPOINT_URL must be the store's root URL with no path,",
     "such as {root}; the bucket goes in AWS_STORAGE_BUCKET_NAME",
 )
+KEYS_NOT_PAIRED = Entry(
+    "{given} is set without {missing}:",
+    "set both, or neither to use boto3's default credential chain (an instance or container role)",
+)
+TOKEN_WITHOUT_KEYS = Entry(
+    "{token} is set without AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY:",
+    "temporary credentials need all three; unset it to use boto3's default credential chain",
+)
 NOT_A_POSITIVE_INT = Entry("{name} must be a whole number above 0, not {value!r}")
 BAD_VERBOSITY = Entry("{name} must be 0, 1, 2 or 3, not {value!r}")
 NOT_A_SWITCH = Entry("{name} must be 1 or 0, not {value!r};", "unset it to follow the app")
@@ -212,12 +220,22 @@ ACLS_DISABLED = Entry(
 )
 ACCESS_DENIED = Entry(
     "access denied to bucket {bucket} while {doing} ({code}).",
-    "Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, and that they may list and write the "
-    "bucket.",
+    "Check the credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the role boto3's "
+    "chain found), and that they may list and write the bucket.",
 )
 STORE_FAILING = Entry("S3 answered {answer} while {doing} (bucket {bucket}), also when retried.")
 STORE_REFUSED = Entry("S3 refused {doing} (bucket {bucket}): {status} {code}.")
-NO_CREDENTIALS = Entry("no AWS credentials:", "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+NO_CREDENTIALS = Entry(
+    "no AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set, and boto3's "
+    "default chain found none.",
+    "Set both, or give the machine or container a role (instance profile, ECS task role, web "
+    "identity).",
+)
+CREDENTIALS_FAILED = Entry(
+    "boto3's default credential chain failed: {failure}.",
+    "Check the role the machine or container gives, or set AWS_ACCESS_KEY_ID and "
+    "AWS_SECRET_ACCESS_KEY.",
+)
 STORE_UNREACHABLE = Entry(
     "could not reach S3{at} for bucket {bucket} ({doing}): {failure}.",
     "Check AWS_S3_ENDPOINT_URL and that the store is up.",

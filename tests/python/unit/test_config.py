@@ -38,11 +38,44 @@ def test_aws_names_win_over_bucketeer():
     assert s3.bucket == "my-assets"
 
 
-def test_missing_credentials_are_named_without_values():
+def test_without_keys_boto3s_chain_signs():
+    s3 = S3Config.from_env({"AWS_STORAGE_BUCKET_NAME": "my-assets"})
+    assert (s3.access_key, s3.secret_key, s3.session_token) == (None, None, None)
+
+
+def test_the_bucket_alone_is_required():
     with pytest.raises(HerokuifyError) as error:
-        S3Config.from_env({"AWS_STORAGE_BUCKET_NAME": "my-assets"})
-    assert "AWS_ACCESS_KEY_ID" in str(error.value)
-    assert "AWS_SECRET_ACCESS_KEY" in str(error.value)
+        S3Config.from_env({"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "x" * 8})
+    assert str(error.value).startswith(
+        "missing config var AWS_STORAGE_BUCKET_NAME (or BUCKETEER_BUCKET_NAME)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [
+        ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
+        ("AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID"),
+        ("BUCKETEER_AWS_ACCESS_KEY_ID", "BUCKETEER_AWS_SECRET_ACCESS_KEY"),
+        ("BUCKETEER_AWS_SECRET_ACCESS_KEY", "BUCKETEER_AWS_ACCESS_KEY_ID"),
+    ],
+)
+def test_one_key_without_the_other_is_named_in_one_line(given, missing):
+    with pytest.raises(HerokuifyError) as error:
+        S3Config.from_env({"AWS_STORAGE_BUCKET_NAME": "my-assets", given: "value-never-shown"})
+    message = str(error.value)
+    assert message.startswith(f"{given} is set without {missing}: set both, or neither")
+    assert "\n" not in message and "value-never-shown" not in message
+
+
+def test_a_session_token_comes_with_the_keys():
+    s3 = S3Config.from_env({**BASE, "AWS_SESSION_TOKEN": " token-value \n"})
+    assert (s3.access_key, s3.session_token) == ("AKIDEXAMPLE", "token-value")
+    with pytest.raises(HerokuifyError) as error:
+        S3Config.from_env({"AWS_STORAGE_BUCKET_NAME": "my-assets", "AWS_SESSION_TOKEN": "t" * 8})
+    assert str(error.value).startswith(
+        "AWS_SESSION_TOKEN is set without AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY:"
+    )
 
 
 @pytest.mark.parametrize("name", ["ab", "My_Bucket", "-lead", "192.168.1.1", "a..b", "x" * 64])

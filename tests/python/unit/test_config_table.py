@@ -51,6 +51,7 @@ def test_the_first_name_wins_over_its_alias():
     ("name", "secret"),
     [
         ("AWS_SECRET_ACCESS_KEY", True),
+        ("AWS_SESSION_TOKEN", True),
         ("BUCKETEER_AWS_ACCESS_KEY_ID", True),
         ("SECRET_KEY", True),  # the app's own: not in the table, so masked
         ("AWS_STORAGE_BUCKET_NAME", False),
