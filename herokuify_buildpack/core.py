@@ -21,6 +21,7 @@ from herokuify_buildpack.assets.app import DjangoApp, locate_app
 from herokuify_buildpack.assets.collect import collect, setup_django
 from herokuify_buildpack.assets.settingsmodule import write_settings_module
 from herokuify_buildpack.assets.slugrecord import SlugRecord
+from herokuify_buildpack.bucket import credentials
 from herokuify_buildpack.bucket.lister import BucketAnswers
 from herokuify_buildpack.config import (
     BUILDING_MARKER,
@@ -55,6 +56,7 @@ def compile_app(
 ) -> None:
     started = time.monotonic()
     config = Config.from_env(env)
+    output.info(f"Credentials: {credentials.source(config.s3, env).said}")
     app = locate_app(paths.build_dir, paths.manage_py, config.settings_module)
     output.info(
         f"Django app in {_shown(app.root, paths.build_dir)}, settings {app.settings_module} "

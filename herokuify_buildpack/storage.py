@@ -27,10 +27,12 @@ from herokuify_buildpack.bucket.client import ACL_REFUSALS, PUBLIC_READ, checksu
 # through the storage itself, here S3, where the build never puts it.
 _HAS_MANIFEST_STORAGE = django.VERSION >= (4, 0)
 
-# django-storages' option name for each value that config vars can supply.
+# django-storages' option name for each value that config vars can supply. Without keys, boto3
+# signs with what its default chain finds, as the build does.
 _FROM_CONFIG_VARS = {
     "access_key": "access_key",
     "secret_key": "secret_key",
+    "security_token": "session_token",
     "bucket_name": "bucket",
     "region_name": "region",
     "endpoint_url": "endpoint_url",

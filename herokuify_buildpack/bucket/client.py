@@ -22,6 +22,7 @@ from botocore.exceptions import (
 from botocore.utils import parse_timestamp
 
 from herokuify_buildpack import errors
+from herokuify_buildpack.bucket import credentials
 from herokuify_buildpack.bucket.facts import BucketFacts
 from herokuify_buildpack.bucket.rules import cors_allows_fonts
 from herokuify_buildpack.config import S3Config
@@ -42,7 +43,10 @@ ACL_REFUSALS = frozenset({"AccessControlListNotSupported", "NotImplemented"})
 
 
 def make_client(s3: S3Config, concurrency: int, read_timeout: int = 30) -> Any:
-    session = botocore.session.get_session()
+    """Signs with the config vars' keys, else with what boto3's default chain found (raises
+    the catalogued error if it found none)."""
+    keys_given = s3.access_key is not None
+    session = botocore.session.get_session() if keys_given else credentials.chain_session()
     parsers = session.get_component("response_parser_factory")
     parsers.set_parser_defaults(timestamp_parser=parse_iso_timestamp)
     # botocore's own client: boto3's adds methods the build does not use, and takes longer to
@@ -51,6 +55,7 @@ def make_client(s3: S3Config, concurrency: int, read_timeout: int = 30) -> Any:
         "s3",
         aws_access_key_id=s3.access_key,
         aws_secret_access_key=s3.secret_key,
+        aws_session_token=s3.session_token,
         region_name=s3.region,
         endpoint_url=s3.endpoint_url,
         config=Config(

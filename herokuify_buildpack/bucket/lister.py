@@ -129,13 +129,16 @@ def serve(s3: S3Config, settings: UploadSettings, cuts: ListingCuts, out: TextIO
         answers = fetch(s3, settings, cuts)
         _send(out, _outcome(answers.check, _encoded_facts))
         _send(out, _outcome(answers.objects, _encoded))
+    except HerokuifyError as exc:  # no credentials to make a client with
+        refuse(out, exc)
     except Exception:
         _send(out, {"bug": traceback.format_exc()})
 
 
 def refuse(out: TextIO, error: HerokuifyError) -> None:
-    """Answers with ``error`` alone, when the config vars are wrong. The build's process reads
-    the same table and stops on the same error first; this answer only keeps it from waiting."""
+    """Answers with ``error`` alone, when the config vars are wrong or boto3's chain finds no
+    credentials. The build's process reads the same table, asks the same chain, and stops on the
+    same error first; this answer only keeps it from waiting."""
     _send(out, {"error": str(error)})
 
 

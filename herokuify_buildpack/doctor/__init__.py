@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from herokuify_buildpack import output
+from herokuify_buildpack.bucket import credentials
 from herokuify_buildpack.config import S3Config, secret_values
 from herokuify_buildpack.doctor.apply import apply_fixes
 from herokuify_buildpack.doctor.checks import Finding, run_checks
@@ -20,10 +21,13 @@ def doctor(env: Mapping[str, str], apply: bool, slug: Path | None = None) -> int
     output.redact.add(secret_values(env))
     try:
         s3 = S3Config.from_env(env)
+        found = credentials.source(s3, env)
     except HerokuifyError as exc:
         output.error(f"herokuify: {exc}")
         return 1
+    output.redact.add(found.values)
     output.step(f"herokuify doctor: bucket {s3.bucket}")
+    output.info(f"Credentials: {found.said}")
     findings = _report(run_checks(s3, slug))
     needed = {finding.applicable for finding in findings if not finding.holds}
     needed.discard("")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from herokuify_buildpack import errors, masking, output
+from herokuify_buildpack.bucket import credentials
 from herokuify_buildpack.bucket.lister import BucketAnswers, ListerAnswers
 from herokuify_buildpack.errors import HerokuifyError
 from herokuify_buildpack.platforms.envdir import read_env_dir
@@ -46,6 +47,9 @@ def hand_over(env_dir: Path, shown_as: str, args: argparse.Namespace, compile_ap
     output.setup()
     config_vars = read_env_dir(env_dir, shown_as)
     output.redact.add(config_vars.secret_values())
+    # Asked now, for the masker forked next to know them: what boto3's chain finds where the
+    # config vars name no keys. The app's code may ask the same chain and print its answer.
+    output.redact.add(credentials.chain_values(config_vars.values))
     # Before anything else prints or the app's code runs.
     masking.mask_descriptors(output.redact)
     try:

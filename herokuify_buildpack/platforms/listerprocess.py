@@ -17,7 +17,7 @@ import sys
 import threading
 from pathlib import Path
 
-from herokuify_buildpack.bucket import lister
+from herokuify_buildpack.bucket import credentials, lister
 from herokuify_buildpack.bucket.cuts import ListingCuts
 from herokuify_buildpack.config import S3Config, UploadSettings
 from herokuify_buildpack.errors import HerokuifyError
@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         env = read_env_dir(args.env_dir).values
         s3, settings = S3Config.from_env(env), UploadSettings.from_env(env)
+        credentials.use_config_vars(env)
     except HerokuifyError as exc:
         lister.refuse(sys.stdout, exc)
         return 1
