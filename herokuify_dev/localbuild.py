@@ -86,13 +86,20 @@ def not_pushed(folder: str, names: list[str]) -> set[str]:
 
 
 def platform_step(
-    workdir: Path, build_dir: Path, cache_dir: Path, env_dir: Path, transcript: Transcript
+    workdir: Path,
+    build_dir: Path,
+    cache_dir: Path,
+    env_dir: Path,
+    transcript: Transcript,
+    platform_env: Mapping[str, str] | None = None,
 ) -> Step:
     """The folders and environment the platform gives a classic compile: a clean environment
-    with HOME=/app, and a private /app (``workdir``/app) shared by the build's buildpacks."""
+    with HOME=/app, and a private /app (``workdir``/app) shared by the build's buildpacks.
+    ``platform_env``: what else the platform's build environment holds, as a Dokku host on
+    ECS gives its build containers the task's AWS_CONTAINER_CREDENTIALS_* variables."""
     app_root = workdir / "app"
     app_root.mkdir(parents=True, exist_ok=True)
-    env = {"PATH": CLEAN_PATH, "HOME": "/app", "STACK": STACK}
+    env = {**(platform_env or {}), "PATH": CLEAN_PATH, "HOME": "/app", "STACK": STACK}
     return Step(
         build_dir, cache_dir, env_dir, app_root, workdir / "python-buildpack", env, transcript
     )
@@ -106,10 +113,12 @@ def build_app(
     workdir: Path | None = None,
     buildpack_dir: Path = REPO_ROOT,
     stream: Transcript | None = None,
+    platform_env: Mapping[str, str] | None = None,
 ) -> BuildResult:
     """Build `app_dir` in a fresh BUILD_DIR under `workdir` (a new temporary one if None), after
     ``python_buildpack`` (heroku/python or its stand-in). Pass the CACHE_DIR of an earlier build
-    to simulate a redeploy. The caller starts any S3 server."""
+    to simulate a redeploy. The caller starts any S3 server. ``platform_env``: see
+    ``platform_step``."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix="herokuify-build-")).resolve()
     build_dir, env_dir = workdir / "build", workdir / "env"
     cache_dir = (cache_dir or workdir / "cache").resolve()
@@ -117,7 +126,7 @@ def build_app(
     cache_dir.mkdir(parents=True, exist_ok=True)
     write_env_dir(env_dir, config_vars)
     transcript = stream or Transcript()
-    step = platform_step(workdir, build_dir, cache_dir, env_dir, transcript)
+    step = platform_step(workdir, build_dir, cache_dir, env_dir, transcript, platform_env)
     bin_dir = buildpack_dir / "bin"
 
     def python_step() -> int:

@@ -146,13 +146,14 @@ Build = Callable[..., BuildResult]
 
 @pytest.fixture
 def build(tmp_path: Path, request: pytest.FixtureRequest) -> Build:
-    """build(app_or_dir, config_vars, series=None, cache_dir=None, python="standin")
-    -> BuildResult.
+    """build(app_or_dir, config_vars, series=None, cache_dir=None, python="standin",
+    platform_env=None) -> BuildResult.
 
     Each call gets a fresh BUILD_DIR, as on the platform; pass an earlier result's cache_dir
     to redeploy. ``python="heroku"`` builds after Heroku's own heroku/python: given a series,
     the app, copied, asks for its Django and Python in requirements.txt and .python-version;
     without one, the app is built as it is. The stand-in's series defaults to 5.2.
+    ``platform_env``: what the platform adds to the build's environment (see platform_step).
     """
     numbers = itertools.count(1)
 
@@ -162,6 +163,7 @@ def build(tmp_path: Path, request: pytest.FixtureRequest) -> Build:
         series: str | None = None,
         cache_dir: Path | None = None,
         python: str = "standin",
+        platform_env: Mapping[str, str] | None = None,
     ) -> BuildResult:
         number = next(numbers)  # thread-safe: concurrent builds get their own folders
         app_dir = app if isinstance(app, Path) else FIXTURES / app
@@ -184,6 +186,7 @@ def build(tmp_path: Path, request: pytest.FixtureRequest) -> Build:
             cache_dir=cache_dir,
             workdir=workdir,
             stream=Transcript(),
+            platform_env=platform_env,
         )
         assert_no_secret_leaked(result, config_vars)
         return result

@@ -3,9 +3,13 @@
 Each line starts with a marker that names where and how it was written, and which form of a
 secret follows, so that a test can tell that the line arrived, masked. Nothing is written to a
 file: the build's files are checked for secrets too.
+
+Where they are set, also AWS_SESSION_TOKEN, and with LEAKY_BOTO3_CREDENTIALS=1 the credentials
+boto3's own default chain finds, wherever they come from.
 """
 
 import ctypes
+import functools
 import logging
 import os
 import subprocess
@@ -30,7 +34,24 @@ def planted_text(marker: str) -> str:
         f"{marker}-quoted-repr {env['APP_QUOTED_TOKEN']!r}",
         f"{marker}-url-encoded {quote(env['APP_URL_TOKEN'], safe='')}",
     ]
+    if env.get("AWS_SESSION_TOKEN"):
+        lines.append(f"{marker}-session-token {env['AWS_SESSION_TOKEN']}")
+    if env.get("LEAKY_BOTO3_CREDENTIALS") == "1":
+        lines += [f"{marker}-boto3-{part} {value}" for part, value in boto3_credentials()]
     return "\n".join(lines) + "\n"
+
+
+@functools.cache
+def boto3_credentials():
+    """What boto3 signs with here, as any library of the app may ask: once per process."""
+    import boto3
+
+    frozen = boto3.Session().get_credentials().get_frozen_credentials()
+    return [
+        ("access-key", frozen.access_key),
+        ("secret-key", frozen.secret_key),
+        ("token", frozen.token),
+    ]
 
 
 def leak_everything(where: str, logger: logging.Logger) -> None:

@@ -239,17 +239,33 @@ def test_django_3_2_on_python_3_13_names_the_python_to_pin(
 # 3-4. Credentials and bucket ------------------------------------------------------------------
 
 
-def test_missing_credentials_names_both_vars(build, config_vars, s3_client, bucket):
+def test_no_credentials_anywhere_says_what_to_set(build, config_vars, s3_client, bucket):
+    """No keys, and nothing for boto3's chain to find: a platform off AWS (its instance
+    metadata off, so that the chain never reaches this machine's own)."""
     keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
     cut = {name: value for name, value in config_vars.items() if name not in keys}
     # A secret elsewhere in the config vars still must not show.
     password = f"dbpass-{uuid.uuid4().hex}"
     cut["DATABASE_URL"] = f"postgres://shop:{password}@db.internal:5432/shop"
-    result = build("minimal", cut)
+    result = build("minimal", cut, platform_env={"AWS_EC2_METADATA_DISABLED": "true"})
     line = assert_fails_cleanly(
-        result, password, s3_client, bucket, "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"
+        result, password, s3_client, bucket, "no AWS credentials", "boto3's default chain"
     )
-    assert "missing config var" in line and "heroku config:set" in line
+    assert "Set both, or give the machine or container a role" in line
+
+
+@pytest.mark.parametrize("kept", ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"])
+def test_one_key_without_the_other_fails_in_one_line(
+    build, planted, secret, s3_client, bucket, kept
+):
+    """Never boto3's chain then: the one key given says which credentials were meant."""
+    other = ({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} - {kept}).pop()
+    cut = {name: value for name, value in planted.items() if name != other}
+    # The secret stays planted in DATABASE_URL where the secret key is the one cut.
+    cut["DATABASE_URL"] = f"postgres://shop:{secret}@db.internal:5432/shop"
+    result = build("minimal", cut)
+    line = assert_fails_cleanly(result, secret, s3_client, bucket, f"{kept} is set without {other}")
+    assert "set both, or neither to use boto3's default credential chain" in line
 
 
 def test_missing_bucket_says_create_it(build, planted, secret, s3_client, s3_server):

@@ -11,6 +11,7 @@ import ssl
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from herokuify_buildpack.bucket.client import make_client
 from herokuify_buildpack.bucket.publicread import PublicReadCheck
 from herokuify_buildpack.config import S3Config
 from herokuify_dev import certs
+from herokuify_dev.containercreds import METHOD, serving_container_role
 from herokuify_dev.dyno import run_one_off
 from herokuify_dev.proxy import running_proxy
 from herokuify_dev.stores import StoreProfile
@@ -38,7 +40,8 @@ def doctor(config_vars: dict[str, str], *args: str) -> tuple[int, str]:
         check=False,
     )
     assert done.stderr == "", done.stderr
-    assert config_vars["AWS_SECRET_ACCESS_KEY"] not in done.stdout
+    for name in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        assert config_vars.get(name, "absent") not in done.stdout
     return done.returncode, done.stdout
 
 
@@ -71,6 +74,8 @@ def test_doctor_on_a_bucket_that_takes_acls(config_vars, s3_client, bucket):
 
     code, out = doctor(config_vars)
     assert code == 1, out
+    said = "       Credentials: config vars AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+    assert said in out.splitlines()
     assert marks(out) == {
         "credentials and bucket": "ok",
         "ACL mode": "ok",
@@ -96,6 +101,43 @@ def test_doctor_on_a_bucket_that_takes_acls(config_vars, s3_client, bucket):
     code, again = doctor(config_vars, "--apply")
     assert code == 0 and "added" not in again
     assert len(s3_client.get_bucket_cors(Bucket=bucket)["CORSRules"]) == 2
+
+
+def test_doctor_says_it_signs_with_a_session_token_or_a_container_role(
+    config_vars, s3_server, tmp_path
+):
+    """Temporary keys, then no keys in a container whose role boto3's chain finds: doctor names
+    the source in one line, every signed request carries its token, and no value of the role's
+    is printed."""
+    token = f"session-token-{uuid.uuid4().hex}"
+    keyless = {
+        name: value
+        for name, value in config_vars.items()
+        if name not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+    }
+    with serving_container_role() as role, running_proxy(s3_server.endpoint_url) as proxy:
+        tokens_sent = set()
+
+        async def note(conn, request):
+            if request.header("authorization"):
+                tokens_sent.add(request.header("x-amz-security-token"))
+            return await proxy.forward(conn, request)
+
+        proxy.handler = note
+        at_proxy = {"AWS_S3_ENDPOINT_URL": proxy.endpoint_url}
+        _, with_token = doctor(config_vars | at_proxy | {"AWS_SESSION_TOKEN": token})
+        assert tokens_sent == {token}
+        tokens_sent.clear()
+        # A HOME of its own: the chain looks in ~/.aws before it asks the container.
+        _, with_role = doctor(keyless | at_proxy | role.env | {"HOME": str(tmp_path)})
+        assert tokens_sent == {role.token}
+    said = "       Credentials: config vars AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY with "
+    assert f"{said}AWS_SESSION_TOKEN" in with_token.splitlines()
+    assert f"       Credentials: boto3's default chain: {METHOD}" in with_role.splitlines()
+    for out in (with_token, with_role):
+        assert marks(out)["write and delete"] == "ok", out
+    for value in (role.access_key, role.secret_key, role.token):
+        assert value not in with_role
 
 
 def test_doctor_on_a_new_aws_bucket_adds_the_public_read_policy(

@@ -11,7 +11,11 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 from herokuify_buildpack import __version__
+from herokuify_buildpack.releasephase import RELEASE_COMMAND
 from herokuify_dev.cnbbuild import build_app_cnb
+from herokuify_dev.containercreds import METHOD, serving_container_role
+from herokuify_dev.dyno import run_one_off
+from herokuify_dev.proxy import running_proxy
 
 FIXTURES = Path(__file__).resolve().parents[3] / "test-fixtures"
 # How the app writes: print, stderr, logging, warnings, fds 1 and 2, a subprocess, libc.
@@ -23,6 +27,8 @@ OUR_HEADER = f"-----> herokuify-buildpack {__version__}: static and media files 
 PLACES = ("settings", "finder", "storage")
 FORMS = ("secret-key", "db-password", "pem-whole", "pem-repr", "pem-line", "quoted-repr")
 FORMS += ("url-encoded",)
+# What the app prints of its credentials: AWS_SESSION_TOKEN, and what boto3 finds.
+CREDENTIAL_FORMS = ("session-token", "boto3-access-key", "boto3-secret-key", "boto3-token")
 
 
 def planted() -> dict[str, str]:
@@ -79,13 +85,109 @@ def test_a_cnb_build_masks_as_the_classic_one_does(tmp_path, config_vars, standi
     assert_masked_and_arrived(ours, secrets)
 
 
-def assert_masked_and_arrived(output: str, secrets: dict[str, str]) -> None:
-    for form in planted_forms(secrets):
+def test_a_session_token_signs_and_is_masked_wherever_the_app_prints_it(
+    build, config_vars, s3_server
+):
+    """AWS_SESSION_TOKEN in ENV_DIR: the build says it signs with it, every signed request of
+    the lister and the upload carries it, and the app, which prints it and what boto3 finds,
+    never shows it."""
+    secrets = planted()
+    token = f"session-token-{uuid.uuid4().hex}"
+    with running_proxy(s3_server.endpoint_url) as proxy:
+        sent = signed_requests(proxy)
+        build_vars = {
+            **config_vars,
+            **secrets,
+            "AWS_S3_ENDPOINT_URL": proxy.endpoint_url,
+            "AWS_SESSION_TOKEN": token,
+            "LEAKY_BOTO3_CREDENTIALS": "1",
+            "DISABLE_COLLECTSTATIC": "1",
+        }
+        result = build("leaky", build_vars)
+    assert result.ok, result.output[-3000:]
+    said = "Credentials: config vars AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY with "
+    assert f"       {said}AWS_SESSION_TOKEN" in result.output.splitlines()
+    assert sent and {token_sent for _, token_sent in sent} == {token}
+    assert_masked_and_arrived(result.output, secrets)
+    assert_masked_and_arrived(result.output, {}, CREDENTIAL_FORMS)
+
+
+def test_without_keys_a_container_role_signs_and_is_masked_wherever_the_app_prints_it(
+    build, config_vars, s3_server, s3_client, bucket
+):
+    """No keys in ENV_DIR, and the platform's environment points boto3's chain at a container
+    role, as a Dokku host or a CNB platform on ECS does: the build says so, signs every request
+    of the lister and the upload with what the role serves, and masks it wherever the app
+    prints it; the release phase, on a dyno with the same role, signs with it too."""
+    secrets = planted()
+    keyless = {
+        name: value
+        for name, value in config_vars.items()
+        if name not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+    }
+    with serving_container_role() as role, running_proxy(s3_server.endpoint_url) as proxy:
+        sent = signed_requests(proxy)
+        app_vars = {**keyless, "AWS_S3_ENDPOINT_URL": proxy.endpoint_url}
+        build_vars = {
+            **app_vars,
+            **secrets,
+            "LEAKY_BOTO3_CREDENTIALS": "1",
+            "DISABLE_COLLECTSTATIC": "1",
+        }
+        result = build("leaky", build_vars, platform_env=role.env)
+        assert result.ok, result.output[-3000:]
+        signed_by_the_build = len(sent)
+        # With the build's release record in place, the release phase lists once and is done.
+        released = run_one_off(
+            result.build_dir, {**app_vars, **secrets, **role.env}, RELEASE_COMMAND
+        )
+    assert released.returncode == 0, released.stdout + released.stderr
+    assert "the build published this slug" in released.stdout
+    assert f"       Credentials: boto3's default chain: {METHOD}" in result.output.splitlines()
+    assert "static/leaky/site.css" in {
+        item["Key"] for item in s3_client.list_objects_v2(Bucket=bucket)["Contents"]
+    }
+    assert signed_by_the_build and len(sent) > signed_by_the_build
+    for authorization, token in sent:
+        assert f"Credential={role.access_key}/" in authorization and token == role.token
+    served = (role.access_key, role.secret_key, role.token)
+    for value in served:
+        assert value not in result.output
+        assert value not in released.stdout + released.stderr
+    for root in (result.build_dir, result.cache_dir):
+        for path in root.rglob("*"):
+            if path.is_file() and not path.is_symlink() and ".heroku" not in path.parts:
+                assert not any(value.encode() in path.read_bytes() for value in served), path
+    assert_masked_and_arrived(result.output, secrets)
+    assert_masked_and_arrived(result.output, {}, CREDENTIAL_FORMS[1:])
+
+
+def signed_requests(proxy) -> list[tuple[str, str | None]]:
+    """Filled as ``proxy`` passes requests on: each signed one's Authorization and
+    X-Amz-Security-Token headers. The anonymous reads of the public-read check carry neither."""
+    sent: list[tuple[str, str | None]] = []
+
+    async def note(conn, request):
+        signed = request.header("authorization")
+        if signed:
+            sent.append((signed, request.header("x-amz-security-token")))
+        return await proxy.forward(conn, request)
+
+    proxy.handler = note
+    return sent
+
+
+def assert_masked_and_arrived(
+    output: str, secrets: dict[str, str], forms: tuple[str, ...] = FORMS
+) -> None:
+    """No planted form of ``secrets`` is in ``output``, and each line the app printed in
+    ``forms`` arrived, masked."""
+    for form in planted_forms(secrets) if secrets else ():
         assert form not in output, f"planted form {form!r} is in the build output"
     lines = output.splitlines()
     for place in PLACES:
         for way in WAYS:
-            for form in FORMS:
+            for form in forms:
                 marker = f"{place}-{way}-{form} "
                 found = [line for line in lines if marker in line]
                 assert found, f"{marker!r} never reached the output"

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from herokuify_buildpack.config import BUILDING_MARKER
+from herokuify_dev.containercreds import serving_container_role
 from herokuify_dev.proxy import running_proxy
 from herokuify_dev.stores import StoreProfile
 
@@ -316,6 +317,51 @@ def test_bucketeer_config_vars_alone(project, s3_server, s3_client, tmp_path):
     assert signed_with
     assert all("Credential=AKIABUCKETEER0000001/" in auth for auth in signed_with), signed_with
     assert all("/eu-west-1/s3/aws4_request" in auth for auth in signed_with), signed_with
+
+
+@pytest.mark.parametrize("given", ["session token", "container role"])
+def test_a_session_token_or_boto3s_chain_signs_on_a_dyno(
+    project, config_vars, s3_server, s3_client, bucket, given
+):
+    """Temporary keys with AWS_SESSION_TOKEN, or no keys in a container whose role boto3's
+    chain finds: S3StaticStorage signs every request with them."""
+    app = project(f'STORAGES = {{"staticfiles": {{"BACKEND": "{PKG}.S3StaticStorage"}}}}')
+    source = app.app_dir / "shop_site" / "static" / "shop" / "base.css"
+    token = f"session-token-{uuid.uuid4().hex}"
+    signed_with = []
+
+    with serving_container_role() as role, running_proxy(s3_server.endpoint_url) as proxy:
+
+        async def note_credentials(conn, request):
+            authorization = request.header("authorization")
+            if authorization:
+                signed_with.append((authorization, request.header("x-amz-security-token")))
+            return await proxy.forward(conn, request)
+
+        proxy.handler = note_credentials
+        at_proxy = config_vars | {"AWS_S3_ENDPOINT_URL": proxy.endpoint_url}
+        if given == "session token":
+            dyno_vars = at_proxy | {"AWS_SESSION_TOKEN": token}
+            expected = (config_vars["AWS_ACCESS_KEY_ID"], token)
+        else:
+            keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+            dyno_vars = {name: value for name, value in at_proxy.items() if name not in keys}
+            dyno_vars |= role.env
+            expected = (role.access_key, role.token)
+        saved = app.drive(
+            dyno_vars,
+            {
+                "op": "save",
+                "storage": "staticfiles",
+                "name": "shop/base.css",
+                "source": str(source),
+            },
+        )
+    assert saved == ["shop/base.css"]
+    assert body(s3_client, bucket, "static/shop/base.css") == source.read_bytes()
+    assert signed_with
+    for authorization, token_sent in signed_with:
+        assert f"Credential={expected[0]}/" in authorization and token_sent == expected[1]
 
 
 def test_cached_boto_storage_uses_aws_location(project, config_vars, s3_client, bucket):
