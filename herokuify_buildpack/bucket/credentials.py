@@ -78,14 +78,16 @@ def chain_session() -> Any:
 def _chain() -> tuple[Any, str]:
     """The session, and what went wrong ("" for nothing): each caller raises it anew."""
     import botocore.session
-    from botocore.exceptions import BotoCoreError, ClientError
 
     session = botocore.session.get_session()
     try:
         found = session.get_credentials()
-    # ValueError: botocore's refusal of a container credentials URL on another host.
-    except (BotoCoreError, ClientError, ValueError) as exc:
-        return session, str(errors.CREDENTIALS_FAILED(failure=str(exc).rstrip(".")))
+    # Whatever the providers raise, fed by endpoints and files outside the app: botocore's
+    # errors, but also a ValueError for a container URL on a host it refuses, or a KeyError for
+    # an answer that lacks a field. Each is the chain failing, which the user can act on.
+    except Exception as exc:
+        failure = f"{type(exc).__name__}: {exc}".rstrip(".")
+        return session, str(errors.CREDENTIALS_FAILED(failure=failure))
     return session, "" if found else str(errors.NO_CREDENTIALS())
 
 

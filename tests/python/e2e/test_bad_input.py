@@ -254,6 +254,25 @@ def test_no_credentials_anywhere_says_what_to_set(build, config_vars, s3_client,
     assert "Set both, or give the machine or container a role" in line
 
 
+def test_a_failing_credential_chain_says_why(build, config_vars, s3_client, bucket):
+    """The platform points boto3's chain at a container credentials endpoint that is down."""
+    keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+    cut = {name: value for name, value in config_vars.items() if name not in keys}
+    password = f"dbpass-{uuid.uuid4().hex}"
+    cut["DATABASE_URL"] = f"postgres://shop:{password}@db.internal:5432/shop"
+    down = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/v2/credentials/gone"}
+    result = build("minimal", cut, platform_env=down)
+    line = assert_fails_cleanly(
+        result,
+        password,
+        s3_client,
+        bucket,
+        "boto3's default credential chain failed: CredentialRetrievalError",
+        "container-role",
+    )
+    assert "or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" in line
+
+
 @pytest.mark.parametrize("kept", ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"])
 def test_one_key_without_the_other_fails_in_one_line(
     build, planted, secret, s3_client, bucket, kept

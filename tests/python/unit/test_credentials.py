@@ -105,5 +105,7 @@ def test_a_chain_that_fails_says_why():
     with pytest.raises(HerokuifyError) as error:
         credentials.source(S3Config.from_env(env), env)
     message = str(error.value)
-    assert message.startswith("boto3's default credential chain failed: Unsupported host")
+    assert message.startswith(
+        "boto3's default credential chain failed: ValueError: Unsupported host 'credentials."
+    )
     assert "or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" in message
