@@ -1,9 +1,10 @@
-"""The Steps line: each step's own time, in the build's order."""
+"""The Steps line: each step's own time, in the build's order, and the bench's reading of it."""
 
 from __future__ import annotations
 
 import pytest
 
+from bench.run import step_times
 from herokuify_buildpack import steptimes
 from herokuify_buildpack.steptimes import StepTimes
 
@@ -68,3 +69,19 @@ def test_a_span_that_fails_is_timed_all_the_same():
 def test_only_the_known_steps_are_timed():
     with pytest.raises(ValueError, match="unknown step 'uplaod'"):
         StepTimes().add("uplaod", 1.0)
+
+
+def test_the_bench_reads_every_step_back():
+    times = StepTimes()
+    for index, name in enumerate(steptimes.ORDER):
+        times.add(name, index + 0.25)
+    output = "\n".join(
+        [
+            "-----> Uploading static files to s3://bucket/static/",
+            "       Steps: earlier output, which only looks like the line",
+            f"       {times.line()}",
+            "-----> Done: 2 files uploaded, 0 unchanged, 10 B sent in 1.0 s to s3://bucket/static/",
+        ]
+    )
+    assert step_times(output) == {name: index + 0.25 for index, name in enumerate(steptimes.ORDER)}
+    assert step_times("-----> Done: 0 files uploaded") == {}
