@@ -67,6 +67,9 @@ RELEASE = "release phase, after the build"
 RELEASE_LIMIT = 2.0  # seconds, Python's start included
 LOCAL_ONLY = ("staticfiles.json",)  # herokuify keeps the manifest in the slug, never uploads it
 _DONE = re.compile(r"Done: (\d+) files uploaded, (\d+) unchanged")
+# The line before it: "       Steps: Django 0.31 s, listing wait 0.00 s, ..." (steptimes.py).
+_STEPS = re.compile(r"^ {7}Steps: (.*)$", re.MULTILINE)
+_STEP = re.compile(r"(.+) (\d+\.\d+) s")
 
 
 @dataclass
@@ -88,6 +91,7 @@ class Row:
     done_uploaded: int | None = None
     done_unchanged: int | None = None
     upload_phase: float | None = None  # seconds from herokuify's upload step (or floor's timer)
+    steps: dict[str, float] = field(default_factory=dict)  # herokuify's Steps line, in seconds
 
 
 @dataclass
@@ -171,6 +175,20 @@ class Bench:
         state = f"{result.wall:.1f} s" if result.finished else _unfinished(result)
         print(f"{state}, {_counts_text(counts)}", flush=True)
         return result, counts, s3.counter.max_in_flight
+
+
+def step_times(output: str) -> dict[str, float]:
+    """Seconds by step, from the Steps line of herokuify's output; none without one."""
+    found = _STEPS.findall(output)
+    if not found:
+        return {}
+    steps = {}
+    for part in found[-1].split(", "):
+        step = _STEP.fullmatch(part)
+        if step is None:
+            raise ValueError(f"not a step's time: {part!r} in {found[-1]!r}")
+        steps[step[1]] = float(step[2])
+    return steps
 
 
 def _unfinished(result: measure.Run) -> str:
@@ -263,6 +281,7 @@ def run_herokuify(bench: Bench, hashed: bool) -> None:
             done = _DONE.search(result.output)
             if done:
                 row.done_uploaded, row.done_unchanged = int(done[1]), int(done[2])
+            row.steps = step_times(result.output)
             upload_started = result.first_line_at("-----> Uploading static files")
             if upload_started is not None:
                 row.upload_phase = result.wall - upload_started
@@ -293,6 +312,7 @@ def run_release_phase(bench: Bench, s3: S3Env, build_dir: Path) -> None:
     )
     if not result.finished:
         row.notes.append(_unfinished(result))
+    row.steps = step_times(result.output)
     bench.rows.append(row)
 
 

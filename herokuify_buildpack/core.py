@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from herokuify_buildpack import errors, output
+from herokuify_buildpack import errors, output, steptimes
 from herokuify_buildpack.assets.app import DjangoApp, locate_app
 from herokuify_buildpack.assets.collect import collect, setup_django
 from herokuify_buildpack.assets.settingsmodule import write_settings_module
@@ -29,6 +29,7 @@ from herokuify_buildpack.config import (
     S3Config,
 )
 from herokuify_buildpack.releasephase import RELEASE_COMMAND, procfile_release_command
+from herokuify_buildpack.steptimes import StepTimes
 from herokuify_buildpack.upload.publish import PublishResult, destination, publish_static
 
 
@@ -55,6 +56,7 @@ def compile_app(
     paths: BuildPaths, env: Mapping[str, str], answers: BucketAnswers, platform: Platform
 ) -> None:
     started = time.monotonic()
+    times = StepTimes()
     config = Config.from_env(env)
     output.info(f"Credentials: {credentials.source(config.s3, env).said}")
     app = locate_app(paths.build_dir, paths.manage_py, config.settings_module)
@@ -65,24 +67,28 @@ def compile_app(
 
     settings_module = _prepare_settings_module(app, config)
     child_env = _export_for_django(env)
-    setup_django(app, settings_module)
+    with times.step(steptimes.DJANGO):
+        setup_django(app, settings_module)
     _check_storage_applied(config.s3, settings_module)
     _launch_with(app, settings_module, platform)
     answers.bucket_check_so_far()
     if not _uses_static_files():
-        _media_only(answers, config.s3, started)
+        _media_only(answers, config.s3, started, times)
         SlugRecord.without_static_files().write(paths.build_dir)
         return
     _say_what_the_overlay_chose()
 
     output.step("Collecting static files locally")
     output.info(platform.earlier_collectstatic(config))
-    collected, wait_for_links = collect(app, config.verbosity, child_env, paths.packages_dir)
+    with times.step(steptimes.COLLECT):
+        collected, wait_for_links = collect(
+            app, config.verbosity, child_env, times, paths.packages_dir
+        )
 
     s3 = config.s3
     output.step(f"Uploading static files to {s3.describe(s3.static_prefix)}")
     result = publish_static(
-        answers, s3, collected, paths.cache_dir, config.upload, build_started=started
+        answers, s3, collected, paths.cache_dir, config.upload, times, build_started=started
     )
     SlugRecord(
         # Resolved both: STATIC_ROOT may reach the build folder through a link, such as /app's.
@@ -94,7 +100,10 @@ def compile_app(
         release_record=result.release_record,
     ).write(paths.build_dir)
     _say_how_releases_publish(paths.build_dir)
-    wait_for_links()  # they are part of the slug
+    with times.step(steptimes.COLLECT):
+        wait_for_links()  # they are part of the slug
+    # Before the summary, which stays the log's last line.
+    output.info(times.line())
     output.step(_summary(result, s3, time.monotonic() - started))
 
 
@@ -151,14 +160,16 @@ def _uses_static_files() -> bool:
     return apps.is_installed("django.contrib.staticfiles")
 
 
-def _media_only(answers: BucketAnswers, s3: S3Config, started: float) -> None:
+def _media_only(answers: BucketAnswers, s3: S3Config, started: float, times: StepTimes) -> None:
     """No staticfiles app, so no collectstatic: media files alone go to the bucket, which must
     still be there. The listing of static/ is not needed; the lister ends with the build."""
     output.info(
         "Static files skipped: django.contrib.staticfiles is not in INSTALLED_APPS; "
         f"media files go to {s3.describe(s3.media_prefix)}"
     )
-    answers.bucket_facts()
+    with times.step(steptimes.LISTING_WAIT):
+        answers.bucket_facts()
+    output.info(times.line())
     seconds = time.monotonic() - started
     output.step(f"Done: bucket {s3.bucket} checked, no static files to upload ({seconds:.1f} s)")
 

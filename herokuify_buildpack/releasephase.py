@@ -93,6 +93,7 @@ def _publish(
     """Everything the slug serves, sent where it is missing or differs, as a build would."""
     from herokuify_buildpack.bucket.cuts import ListingCuts
     from herokuify_buildpack.bucket.lister import fetch
+    from herokuify_buildpack.steptimes import StepTimes
     from herokuify_buildpack.upload.publish import publish_static
 
     where = s3.describe(s3.static_prefix)
@@ -107,9 +108,11 @@ def _publish(
         )
     listed_since = time.monotonic()
     answers = fetch(s3, settings, ListingCuts())
+    times = StepTimes()
     # A dyno keeps no state between releases: the upload plans from the listing alone.
     with tempfile.TemporaryDirectory(prefix="herokuify-release-") as state:
-        result = publish_static(answers, s3, source, Path(state), settings, listed_since)
+        result = publish_static(answers, s3, source, Path(state), settings, times, listed_since)
+    output.info(times.line())
     seconds = time.monotonic() - started
     output.step(
         f"herokuify release: {result.uploaded} files uploaded, {result.unchanged} unchanged, "

@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from herokuify_buildpack import errors, output
+from herokuify_buildpack import errors, output, steptimes
 from herokuify_buildpack.assets.app import GENERATED_MODULE, DjangoApp
 from herokuify_buildpack.assets.collected import StaticSource
 from herokuify_buildpack.assets.links import BackgroundLinks
@@ -26,6 +26,7 @@ from herokuify_buildpack.assets.staticroot import (
     CompressorOutput,
     clear,
 )
+from herokuify_buildpack.steptimes import StepTimes
 
 
 def setup_django(app: DjangoApp, settings_module: str) -> None:
@@ -50,11 +51,16 @@ def setup_django(app: DjangoApp, settings_module: str) -> None:
 
 
 def collect(
-    app: DjangoApp, verbosity: int, child_env: Mapping[str, str], packages_dir: Path | None = None
+    app: DjangoApp,
+    verbosity: int,
+    child_env: Mapping[str, str],
+    times: StepTimes,
+    packages_dir: Path | None = None,
 ) -> tuple[StaticSource, Callable[[], None]]:
     """What STATIC_ROOT holds once collected (and compressed), and a function that waits for
     the links collectstatic may still be making there: the build calls it before it ends.
-    ``child_env``: the environment of the processes it starts."""
+    ``child_env``: the environment of the processes it starts. ``times`` gets the compress
+    step, and the hashing once its answer is read."""
     from django.conf import settings
     from django.core.management import call_command
 
@@ -65,7 +71,7 @@ def collect(
     compressor = _compressor_output()
     clear(static_root, CollectedNames(sources.collected_names, compressor))
     # Hashed in a second process while collectstatic links.
-    etags = SourceEtags(sources.paths, child_env)
+    etags = SourceEtags(sources.paths, child_env, times)
     _share_etags_with_storage(etags)
     links = BackgroundLinks()
     writer = output.IndentedWriter(sys.stdout)
@@ -81,7 +87,8 @@ def collect(
         offline = compressor if compressor is not None and _compresses_offline() else None
         if offline is not None:
             links.wait()  # compress reads the collected files through STATIC_ROOT
-            _compress(verbosity)
+            with times.step(steptimes.COMPRESS):
+                _compress(verbosity)
     writer.flush()
 
     immutable: set[str] = set()

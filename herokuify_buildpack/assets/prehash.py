@@ -16,10 +16,12 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from herokuify_buildpack import errors
+from herokuify_buildpack import errors, steptimes
+from herokuify_buildpack.steptimes import StepTimes
 from herokuify_buildpack.upload.etag import expected_etag
 
 # The worker finds this package where the build found it; -I keeps PYTHONPATH and the like out.
@@ -31,12 +33,15 @@ _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 
 
 class SourceEtags:
-    def __init__(self, sources: Iterable[Path], env: Mapping[str, str]) -> None:
+    def __init__(self, sources: Iterable[Path], env: Mapping[str, str], times: StepTimes) -> None:
         """``env``: the worker's environment. The build's own, less the config vars: the
-        Python may need it to start (Heroku's finds libpython through LD_LIBRARY_PATH)."""
+        Python may need it to start (Heroku's finds libpython through LD_LIBRARY_PATH).
+        ``times`` gets the worker's wall time, from its start to its answer, once read."""
+        self._times = times
         with tempfile.TemporaryFile() as listing:
             listing.write(b"\0".join(os.fsencode(source) for source in sources))
             listing.seek(0)
+            self._started = _now()
             # Pipes, not the build's own stdout and stderr: a worker still running when a build
             # fails holds nothing of the build open, and ends when its answer finds no reader.
             self._worker = subprocess.Popen(
@@ -82,6 +87,13 @@ class SourceEtags:
         results = json.loads(answer)
         self._hashed = results["hashed"]
         self._unreadable = results["unreadable"]
+        self._times.add(steptimes.HASHING, results["finished"] - self._started)
+
+
+def _now() -> float:
+    """A clock that the build and its worker read alike: CLOCK_MONOTONIC is one system-wide
+    clock (Linux's clock_gettime(2)), where time.monotonic's reference point is undefined."""
+    return time.clock_gettime(time.CLOCK_MONOTONIC)
 
 
 def hash_listed_files() -> None:
@@ -97,4 +109,4 @@ def hash_listed_files() -> None:
             unreadable[path] = exc.strerror or type(exc).__name__
     # JSON escapes the surrogates that stand for undecodable bytes in file names, and the
     # reader gets the same strings back.
-    json.dump({"hashed": hashed, "unreadable": unreadable}, sys.stdout)
+    json.dump({"hashed": hashed, "unreadable": unreadable, "finished": _now()}, sys.stdout)

@@ -10,7 +10,8 @@ compile step sees only ``BucketAnswers``.
 On the pipe the answers are two lines of JSON, each sent as soon as it is known: the bucket
 check's, which the build looks at before it collects, then the listing, which it reads once
 STATIC_ROOT is scanned. Each line is {"ok": ...}, {"error": "what to tell the user"} or
-{"bug": "a traceback"}; the check's "ok" holds what it found out (BucketFacts).
+{"bug": "a traceback"}; the check's "ok" holds what it found out (BucketFacts). The listing's line
+also says, in "seconds", how long the fetch took to list (null if it did not).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -40,6 +42,8 @@ class BucketAnswers:
     def __init__(self) -> None:
         self.check: Future[BucketFacts] = Future()
         self.objects: Future[dict[str, RemoteObject]] = Future()
+        # Seconds from the start of the fetch to the listing, known once ``objects`` is.
+        self.listed_in: float | None = None
 
     def bucket_check_so_far(self) -> None:
         """Raises the bucket check's error if its answer has come; waits for nothing.
@@ -67,6 +71,7 @@ def fetch(s3: S3Config, settings: UploadSettings, cuts: ListingCuts) -> BucketAn
     # botocore is imported only here: a process that never fetches never pays for it.
     from herokuify_buildpack.bucket.client import check_bucket, explain, make_client
 
+    started = time.monotonic()
     answers = BucketAnswers()
     client = make_client(s3, settings.concurrency, settings.read_timeout)
 
@@ -87,7 +92,9 @@ def fetch(s3: S3Config, settings: UploadSettings, cuts: ListingCuts) -> BucketAn
         return check_bucket(client, s3)
 
     def list_static() -> dict[str, RemoteObject]:
-        return list_prefix(client, s3.bucket, s3.static_prefix, cuts, settings.concurrency)
+        listed = list_prefix(client, s3.bucket, s3.static_prefix, cuts, settings.concurrency)
+        answers.listed_in = time.monotonic() - started
+        return listed
 
     _in_background(explained(check, "checking the bucket"), answers.check)
     _in_background(explained(list_static, "listing the bucket"), answers.objects)
@@ -118,7 +125,10 @@ class ListerAnswers(BucketAnswers):
                     raise RuntimeError(
                         f"the listing process ended without answering{_last_lines(self._log)}"
                     )
-                answer.set_result(decode(_unpacked(json.loads(line))))
+                parsed = json.loads(line)
+                if answer is self.objects:
+                    self.listed_in = parsed.get("seconds")  # none on a bug or a refusal
+                answer.set_result(decode(_unpacked(parsed)))
             except Exception as exc:
                 answer.set_exception(exc)
 
@@ -128,7 +138,7 @@ def serve(s3: S3Config, settings: UploadSettings, cuts: ListingCuts, out: TextIO
     try:
         answers = fetch(s3, settings, cuts)
         _send(out, _outcome(answers.check, _encoded_facts))
-        _send(out, _outcome(answers.objects, _encoded))
+        _send(out, _outcome(answers.objects, _encoded) | {"seconds": answers.listed_in})
     except HerokuifyError as exc:  # no credentials to make a client with
         refuse(out, exc)
     except Exception:

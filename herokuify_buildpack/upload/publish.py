@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from herokuify_buildpack import errors, output
+from herokuify_buildpack import errors, output, steptimes
 from herokuify_buildpack.assets.collected import StaticSource
 from herokuify_buildpack.bucket import pruning, releases
 from herokuify_buildpack.bucket.cuts import ListingCuts
@@ -21,6 +21,7 @@ from herokuify_buildpack.bucket.listing import RemoteObject, list_prefix
 from herokuify_buildpack.bucket.publicread import PublicReadCheck
 from herokuify_buildpack.bucket.rules import FONT_SUFFIXES
 from herokuify_buildpack.config import S3Config, UploadSettings
+from herokuify_buildpack.steptimes import StepTimes
 from herokuify_buildpack.upload.cache import UploadCache
 from herokuify_buildpack.upload.localfiles import LocalFile, scan
 from herokuify_buildpack.upload.plan import KnownHeaders, UploadPlan, plan_uploads
@@ -50,10 +51,25 @@ def publish_static(
     source: StaticSource,
     cache_dir: Path,
     settings: UploadSettings,
+    times: StepTimes,
     build_started: float,
 ) -> PublishResult:
     """Upload what the bucket's listing shows missing or different. ``build_started``: when
-    the build's process began, on the monotonic clock."""
+    the build's process began, on the monotonic clock. ``times`` gets the upload, the listing
+    and the wait for it, and the record."""
+    with times.step(steptimes.UPLOAD):
+        return _publish(answers, s3, source, cache_dir, settings, times, build_started)
+
+
+def _publish(
+    answers: BucketAnswers,
+    s3: S3Config,
+    source: StaticSource,
+    cache_dir: Path,
+    settings: UploadSettings,
+    times: StepTimes,
+    build_started: float,
+) -> PublishResult:
     cache_key = s3.cache_key(s3.static_prefix)
     cache = UploadCache.load(cache_dir, cache_key)
     problem = cache.problem or ListingCuts.read(cache_dir, cache_key)[1]
@@ -61,24 +77,30 @@ def publish_static(
         output.info(f"Ignoring the build cache in CACHE_DIR ({problem}): this build is slower")
 
     prefix = s3.static_prefix
+    with times.step(steptimes.LISTING_WAIT):
+        facts = answers.bucket_facts()
     files = scan(
         source.root,
         prefix,
         immutable=source.immutable,
         local_only=source.local_only,
         max_age=settings.max_age,
-        acl=answers.bucket_facts().static_acl,
+        acl=facts.static_acl,
         etag_of=source.etag_of,
         pending_links=source.pending_links,
     )
     release = {file.key: file.headers_tag for file in files}
-    remote = answers.listing()
+    with times.step(steptimes.LISTING_WAIT):
+        remote = answers.listing()
+    if answers.listed_in is not None:
+        times.add(steptimes.LISTING, answers.listed_in)
     client = _client_when_needed(s3, settings)
     intent = None
     if settings.prune:
         # The lister began shortly before this process did; a minute covers its start.
         listed_within = timedelta(seconds=time.monotonic() - build_started + 60)
-        remote, intent = _rely_on_listing(client, s3, release, remote, listed_within, settings)
+        with times.step(steptimes.RECORD):
+            remote, intent = _rely_on_listing(client, s3, release, remote, listed_within, settings)
     # Whether the newest release record is this build's: then its headers need no reading,
     # and no record needs writing.
     recorded = releases.is_recorded(prefix, release, remote)
@@ -112,8 +134,9 @@ def publish_static(
     if sent and not plan.unchanged:
         public_read.start(sent[0].name)
     # Before any prune: with another app under this prefix, its files are not ours to delete.
-    shared = _mark_the_prefix(client, s3, remote, settings.app_name) if settings.app_name else False
-    record = _finish_release(client, s3, release, recorded, remote, settings, intent, shared)
+    app = settings.app_name
+    shared = _mark_the_prefix(client, s3, remote, app, times) if app else False
+    record = _finish_release(client, s3, release, recorded, remote, settings, intent, shared, times)
     # What the bucket now holds, near enough: pruned objects only make a range a little short.
     cuts = ListingCuts.of(remote.keys() | release.keys())
     _save(lambda: cuts.save(cache_dir, cache_key), unwritten)
@@ -122,7 +145,7 @@ def publish_static(
         output.warning(f"herokuify: {problem}")
     # Pages on other origins need a CORS rule to load web fonts; the bucket check asked.
     fonts = any(name.endswith(FONT_SUFFIXES) for name in release)
-    if fonts and not answers.bucket_facts().fonts_allowed:
+    if fonts and not facts.fonts_allowed:
         output.warning(f"herokuify: {errors.FONTS_WITHOUT_CORS(bucket=s3.bucket)}")
     return PublishResult(len(plan.uploads), len(plan.unchanged) + stale, stale, bytes_sent, record)
 
@@ -260,7 +283,11 @@ def _upload(
 
 
 def _mark_the_prefix(
-    client: Callable[[], Any], s3: S3Config, remote: dict[str, RemoteObject], app: str
+    client: Callable[[], Any],
+    s3: S3Config,
+    remote: dict[str, RemoteObject],
+    app: str,
+    times: StepTimes,
 ) -> bool:
     """This app's mark under its prefix, written once; and one line if another app's is there
     (then True). Marks are bookkeeping, which pruning never deletes."""
@@ -270,7 +297,7 @@ def _mark_the_prefix(
         named = releases.other_apps_named(others)
         output.warning(f"herokuify: {errors.PREFIX_SHARED(**named, where=s3.describe(prefix))}")
     if f"{releases.apps_prefix(prefix)}{app}" not in remote:
-        with _explaining(s3, "marking the prefix as this app's"):
+        with times.step(steptimes.RECORD), _explaining(s3, "marking the prefix as this app's"):
             releases.mark_app(client(), s3.bucket, prefix, app)
     return bool(others)
 
@@ -284,6 +311,7 @@ def _finish_release(
     settings: UploadSettings,
     intent: str | None,
     shared: bool,
+    times: StepTimes,
 ) -> str:
     """Record this release's keys and headers, unless the newest record is already theirs, then
     prune old assets if the app opted in and no other app shares the prefix; the record's key."""
@@ -293,19 +321,21 @@ def _finish_release(
             record = releases.newest_record(prefix, remote)
             assert record is not None  # recorded: the newest record is this release's
         else:
-            record = releases.record_release(client(), s3.bucket, prefix, release)
+            with times.step(steptimes.RECORD):
+                record = releases.record_release(client(), s3.bucket, prefix, release)
             later = ", for pruning later" if settings.prune else ""
             output.info(f"Recorded this release's files{later}")
         if intent is None:
             return record
         keep = settings.keep_releases
-        pruned = (
-            None
-            if shared
-            else pruning.prune(client(), s3.bucket, s3.static_prefix, remote, release, keep)
-        )
-        # The release record now keeps these keys, for as long as it is among the last kept.
-        client().delete_object(Bucket=s3.bucket, Key=intent)
+        with times.step(steptimes.RECORD):
+            pruned = (
+                None
+                if shared
+                else pruning.prune(client(), s3.bucket, s3.static_prefix, remote, release, keep)
+            )
+            # The release record now keeps these keys, for as long as it is among the last kept.
+            client().delete_object(Bucket=s3.bucket, Key=intent)
     if pruned is None:
         output.info("Not pruning: another app publishes under this prefix (see above)")
         return record

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.run import step_times
+from herokuify_buildpack import steptimes
 from herokuify_buildpack.releasephase import RELEASE_COMMAND
 from herokuify_dev.aging import Aging
 from herokuify_dev.dyno import asset_urls, run_one_off, running_dyno
@@ -147,6 +149,7 @@ def test_after_a_build_the_release_phase_checks_in_one_request(build, config_var
         counts = proxy.counts()
     assert released.returncode == 0, released.stdout + released.stderr
     assert "the build published this slug to" in released.stdout
+    assert "Steps:" not in released.stdout  # it published nothing, so it timed no steps
     assert sum(counts.values()) == counts["LIST"] == 1, counts
 
 
@@ -158,6 +161,12 @@ def test_a_config_change_that_changes_headers_republishes(build, config_vars, s3
     released = release_phase(built.build_dir, {**config_vars, "HEROKUIFY_STATIC_MAX_AGE": "60"})
     assert released.returncode == 0, released.stdout + released.stderr
     assert "0 files uploaded" in released.stdout
+    # Its steps, in one line before its summary: new headers make a new release record.
+    lines = released.stdout.splitlines()
+    assert lines[-1].startswith("-----> herokuify release: 0 files uploaded"), lines[-1]
+    assert lines[-2].startswith("       Steps: "), lines[-2]
+    ran = [steptimes.LISTING, steptimes.LISTING_WAIT, steptimes.UPLOAD, steptimes.RECORD]
+    assert list(step_times(released.stdout)) == ran, lines[-2]
     head = s3_client.head_object(Bucket=bucket, Key="static/shop/base.css")
     assert head["CacheControl"] == "public, max-age=60"
 

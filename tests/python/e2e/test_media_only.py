@@ -10,6 +10,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from bench.run import step_times
+from herokuify_buildpack import steptimes
 from herokuify_dev.dyno import running_dyno
 
 ERROR_PREFIX = " !     herokuify: "
@@ -79,6 +81,9 @@ def test_media_only_app_builds_and_its_uploads_land_in_the_bucket(
     done = f"-----> Done: bucket {bucket} checked, no static files to upload ("
     assert last_step[-1].startswith(done) and last_step[-1].endswith(" s)"), last_step
     assert "Collecting" not in result.output and "Uploading" not in result.output
+    # Django started, and the build waited for the bucket check; nothing else ran.
+    steps = step_times(result.outputs["compile"])
+    assert list(steps) == [steptimes.DJANGO, steptimes.LISTING_WAIT], result.outputs["compile"]
     assert s3_client.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
     # Nothing read the listing of static/; the lister ended with the build all the same.
     deadline = time.monotonic() + LISTER_LIFETIME

@@ -6,7 +6,8 @@ The issue's targets for request counts, on the compressor sample app:
    1,000 objects (besides the bucket check: GetBucketLocation, GetBucketOwnershipControls,
    GetPublicAccessBlock and GetBucketCors);
 3. a redeploy with k files changed makes exactly the PUTs those changes need.
-Hashed names (HEROKUIFY_HASHED_NAMES=1) must meet the same targets. Timing belongs to bench/.
+Hashed names (HEROKUIFY_HASHED_NAMES=1) must meet the same targets. Timing belongs to bench/;
+each deploy's Steps line is checked here for the steps it names, not for their times.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.run import step_times
+from herokuify_buildpack import steptimes
 from herokuify_dev.proxy import running_proxy
 
 FIXTURE = Path(__file__).resolve().parents[3] / "test-fixtures" / "compressor"
@@ -28,6 +31,9 @@ RECORDS = "static/.herokuify/releases/"
 # Manifests the app reads from the slug at run time; never uploaded.
 LOCAL_ONLY = {"staticfiles.json", "CACHE/manifest.json"}
 DONE = re.compile(r"Done: (\d+) files uploaded, (\d+) unchanged")
+DONE_SECONDS = re.compile(r" sent in (\d+\.\d) s to ")
+# Steps that run beside the build's own thread, in another process.
+BESIDE = (steptimes.HASHING, steptimes.LISTING)
 # Query parameters of ListObjects(V2); any other names a bucket sub-resource (?location...).
 LISTING_PARAMS = {"list-type", "prefix", "delimiter", "continuation-token", "start-after"}
 LISTING_PARAMS |= {"max-keys", "encoding-type", "marker", "fetch-owner"}
@@ -144,7 +150,24 @@ def check_deploy(result, counts, before, objects_before, s3_client, bucket):
     done = DONE.search(result.outputs["compile"])
     assert done, result.outputs["compile"]
     assert (int(done[1]), int(done[2])) == (files, len(after) - files)
+    check_steps(result.outputs["compile"], recorded=records > 0)
     return after, len(keys)
+
+
+def check_steps(output: str, recorded: bool) -> None:
+    """The Steps line, just before the summary, names every step that ran: on this app all of
+    them, but the record when the newest release record already names these files. Unchanged
+    files still make an upload step: STATIC_ROOT scanned and the plan made."""
+    lines = output.splitlines()
+    done_at = next(i for i, line in enumerate(lines) if line.startswith("-----> Done: "))
+    assert lines[done_at - 1].startswith("       Steps: "), lines[done_at - 1]
+    steps = step_times(output)
+    ran = [name for name in steptimes.ORDER if recorded or name != steptimes.RECORD]
+    assert list(steps) == ran, lines[done_at - 1]
+    # The steps of the build's own thread lie within its total: none is counted twice.
+    in_the_build = sum(seconds for name, seconds in steps.items() if name not in BESIDE)
+    total = float(DONE_SECONDS.search(lines[done_at])[1])
+    assert in_the_build <= total + 0.05 + 0.005 * len(steps), (steps, total)
 
 
 # Appended to change a file; in CSS and JS a rule or statement, which minifying keeps.

@@ -37,6 +37,8 @@ def test_the_listing_arrives_as_listed(s3_client, bucket, config_vars):
     answers = answers_of(config_vars)
     assert answers.listing() == list_prefix(s3_client, bucket, "static")
     assert sorted(answers.listing()) == [f"static/file-{index}.css" for index in range(3)]
+    # How long the lister took to list, for the build's Steps line, came with it.
+    assert answers.listed_in is not None and answers.listed_in > 0
 
 
 def test_a_missing_bucket_is_the_first_answer(config_vars):
@@ -64,6 +66,7 @@ def test_a_failure_in_the_lister_is_reported_with_its_traceback():
     )
     with pytest.raises(RuntimeError, match="the listing process failed:\nTraceback"):
         answers.listing()
+    assert answers.listed_in is None
 
 
 def test_a_lister_that_ends_without_answering_is_reported():
@@ -90,3 +93,4 @@ def test_fetched_in_this_process_the_answers_are_the_same(s3_client, bucket, con
     in_process = fetch(S3Config.from_env(config_vars), UploadSettings.from_env({}), NO_CUTS)
     assert in_process.listing() == answers_of(config_vars).listing()
     assert list(in_process.listing()) == ["static/app.css"]
+    assert in_process.listed_in is not None and in_process.listed_in > 0

@@ -29,6 +29,7 @@ from herokuify_buildpack.bucket.client import parse_iso_timestamp
 from herokuify_buildpack.bucket.listing import list_prefix
 from herokuify_buildpack.config import S3Config
 from herokuify_buildpack.errors import HerokuifyError
+from herokuify_buildpack.steptimes import HASHING, StepTimes
 from herokuify_buildpack.upload import transfer
 from herokuify_buildpack.upload.cache import UploadCache
 from herokuify_buildpack.upload.etag import PART_SIZE, expected_etag
@@ -405,7 +406,9 @@ def test_source_etags_serve_links_to_sources_and_hash_the_rest(tmp_path):
     (collected / "big.bin").symlink_to(sources / "big.bin")
     (collected / "other.js").symlink_to(tmp_path / "elsewhere" / "other.js")
 
-    etags = SourceEtags([sources / "app.css", sources / "big.bin"], os.environ)
+    times = StepTimes()
+    etags = SourceEtags([sources / "app.css", sources / "big.bin"], os.environ, times)
+    assert times.seconds == {}  # known once the worker's answer is read
     for name in ("app.css", "big.bin", "other.js", "app.1a2b3c.css"):
         path = collected / name
         assert etags.etag(path, path.stat().st_size) == expected_etag(path, path.stat().st_size)
@@ -421,6 +424,8 @@ def test_source_etags_serve_links_to_sources_and_hash_the_rest(tmp_path):
     assert etags.source_etag(str(tmp_path / "elsewhere" / "other.js")) is None
     etags.record(str(collected / "app.1a2b3c.css"), "recorded")
     assert etags.etag(collected / "app.1a2b3c.css", 19) == "recorded"
+    # The worker's wall time, on a clock it shares with the build: from its start to its answer.
+    assert 0 < times.seconds[HASHING] < 60
 
 
 def test_source_etags_name_a_source_that_cannot_be_read(tmp_path):
@@ -430,7 +435,7 @@ def test_source_etags_name_a_source_that_cannot_be_read(tmp_path):
     (tmp_path / "staticfiles").mkdir()
     link = tmp_path / "staticfiles" / "not-a-file.css"
     link.symlink_to(folder)
-    etags = SourceEtags([folder], os.environ)
+    etags = SourceEtags([folder], os.environ, StepTimes())
     with pytest.raises(
         HerokuifyError, match=f"static file {folder} cannot be read: Is a directory"
     ):
