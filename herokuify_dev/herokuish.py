@@ -32,7 +32,7 @@ from pathlib import Path
 from herokuify_dev.approot import in_mounts
 from herokuify_dev.envdir import write_env_dir
 from herokuify_dev.herokupython import RealHerokuPython
-from herokuify_dev.localbuild import REPO_ROOT, STACK, BuildResult, not_pushed
+from herokuify_dev.localbuild import REPO_ROOT, STACK, BuildResult, Ignore, not_pushed
 from herokuify_dev.package import copy_work_tree
 from herokuify_dev.transcript import Transcript, run
 
@@ -138,12 +138,13 @@ def build_app_dokku(
     config_vars: Mapping[str, str | bytes],
     host: DokkuHost,
     transcript: Transcript | None = None,
+    ignore: Ignore | None = not_pushed,
 ) -> BuildResult:
     """Builds ``app_dir`` with herokuish; the result's build_dir is the slug, as /app holds it
-    after the build, and its cache_dir the host's cache volume."""
+    after the build, and its cache_dir the host's cache volume. ``ignore``: as build_app's."""
     transcript = transcript or Transcript()
     app = Path(tempfile.mkdtemp(prefix="build-", dir=host.root)) / "app"
-    shutil.copytree(app_dir, app, symlinks=True, ignore=not_pushed)
+    shutil.copytree(app_dir, app, symlinks=True, ignore=ignore)
     (app / ".buildpacks").write_text("/tmp/repos/heroku-python\n/tmp/repos/herokuify\n")
     host.clear_for_a_build()
     env_dir = host.tmp / "env"

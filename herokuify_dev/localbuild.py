@@ -1,8 +1,9 @@
 """Build an app directory through the buildpack's bin/detect, bin/compile and bin/release the way
-the Heroku platform does, after a stand-in for heroku/python.
+the Heroku platform does, after Heroku's own heroku/python or a stand-in for it.
 
-    python -m herokuify_dev.localbuild APP_DIR [--python PATH] [--django SPEC] [--env NAME=VALUE]
+    python -m herokuify_dev.localbuild APP_DIR [--worktree] [--env NAME=VALUE] ...
 
+It builds what a push sends (pushed.py: HEAD in a git repository, less what .slugignore names).
 With no bucket in the shell or in --env, it starts a local S3 server whose bucket, like the
 build's CACHE_DIR, is kept for the app's next run (see localstate.py): a second run is a redeploy.
 """
@@ -18,7 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,17 +46,20 @@ from herokuify_dev.localstate import (
     restore_bucket,
     save_bucket,
 )
+from herokuify_dev.pushed import NothingToPush, not_pushed, write_pushed
 from herokuify_dev.pythons import PythonNotFound, python_for, requested_python
 from herokuify_dev.s3server import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, running_s3_server
+from herokuify_dev.slugignore import Pruned, prune
 from herokuify_dev.standin import StandIn
 from herokuify_dev.transcript import Transcript, run
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 STACK = "heroku-24"
 CLEAN_PATH = "/usr/local/bin:/usr/bin:/bin"
-IGNORED = (".git", "__pycache__", "staticfiles", "*.sqlite3", ".venv")
 BUCKET_VARS = buildpack_config.names_of("bucket")
 LOCAL_BUCKET = "herokuify-local"
+# What a copy of the app leaves out, as shutil.copytree's ``ignore`` takes it.
+Ignore = Callable[[str, list[str]], Iterable[str]]
 # How the next buildpack's compile starts: with the previous buildpack's export file sourced.
 SOURCE_EXPORT = 'set -e; source "$0"; exec "$@"'
 
@@ -74,15 +78,6 @@ class BuildResult:
     def ok(self) -> bool:
         """Every step ran and passed: a build stops at its first failed step."""
         return bool(self.returncodes) and all(code == 0 for code in self.returncodes.values())
-
-
-def not_pushed(folder: str, names: list[str]) -> set[str]:
-    """What a local copy of an app leaves out: files of a local run that a push would not
-    send (IGNORED), and a Python left in .heroku by one; a committed .heroku/ marker stays."""
-    left_out = set(shutil.ignore_patterns(*IGNORED)(folder, names))
-    if Path(folder).name == ".heroku":
-        left_out |= {"python"} & set(names)
-    return left_out
 
 
 def platform_step(
@@ -114,18 +109,23 @@ def build_app(
     buildpack_dir: Path = REPO_ROOT,
     stream: Transcript | None = None,
     platform_env: Mapping[str, str] | None = None,
+    ignore: Ignore | None = not_pushed,
 ) -> BuildResult:
     """Build `app_dir` in a fresh BUILD_DIR under `workdir` (a new temporary one if None), after
     ``python_buildpack`` (heroku/python or its stand-in). Pass the CACHE_DIR of an earlier build
     to simulate a redeploy. The caller starts any S3 server. ``platform_env``: see
-    ``platform_step``."""
+    ``platform_step``. ``ignore``: what the copy of ``app_dir`` leaves out; None when ``app_dir``
+    is already what a push sends (pushed.py). As on Heroku, what the app's .slugignore names is
+    removed before the buildpacks run."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix="herokuify-build-")).resolve()
     build_dir, env_dir = workdir / "build", workdir / "env"
     cache_dir = (cache_dir or workdir / "cache").resolve()
-    shutil.copytree(app_dir, build_dir, symlinks=True, ignore=not_pushed)
+    shutil.copytree(app_dir, build_dir, symlinks=True, ignore=ignore)
     cache_dir.mkdir(parents=True, exist_ok=True)
     write_env_dir(env_dir, config_vars)
     transcript = stream or Transcript()
+    if (pruned := prune(build_dir)) is not None:
+        _show_pruned(pruned, transcript)
     step = platform_step(workdir, build_dir, cache_dir, env_dir, transcript, platform_env)
     bin_dir = buildpack_dir / "bin"
 
@@ -181,6 +181,13 @@ def build_app(
             break  # a failed step ends the build, as on the platform
     result.output = transcript.text
     return result
+
+
+def _show_pruned(pruned: Pruned, transcript: Transcript) -> None:
+    # The slug compiler's own line (slugignore.py); the rest is for a local build only.
+    transcript.step(f"Deleting {len(pruned.removed)} files matching .slugignore patterns.")
+    for negation in pruned.negations:
+        transcript.error(f"{negation}: Heroku does not support negated .slugignore patterns")
 
 
 def next_compile(step: Step, bin_dir: Path = REPO_ROOT / "bin") -> tuple[list[str], dict[str, str]]:
@@ -376,6 +383,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep BUILD_DIR afterwards")
     parser.add_argument(
+        "--worktree",
+        action="store_true",
+        help="in a git repository, build the working tree, uncommitted changes included, less "
+        "what .gitignore names (default: HEAD, as git push sends it)",
+    )
+    parser.add_argument(
         "--fresh",
         action="store_true",
         help="empty the local bucket and CACHE_DIR kept from the app's last run: a first push",
@@ -436,6 +449,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--release and --promote-to run Heroku's release phase: --platform classic")
     workdir = Path(tempfile.mkdtemp(prefix="herokuify-build-"))
     try:
+        source = workdir / "source"
+        if not args.release_slug:
+            print(write_pushed(app_dir, source, args.worktree))
         with contextlib.ExitStack() as held:
             if state is not None:
                 held.enter_context(state.locked())
@@ -443,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
                     state.forget()
                 if args.cache_dir is None:
                     args.cache_dir = state.cache_dir
-            python_buildpack = None if args.release_slug else _python_buildpack(app_dir, args, held)
+            python_buildpack = None if args.release_slug else _python_buildpack(source, args, held)
             if python_buildpack is None and not args.release_slug:
                 return 1
             s3_vars = held.enter_context(_s3_for_build(env_args, state, args.cache_dir))
@@ -453,7 +469,7 @@ def main(argv: list[str] | None = None) -> int:
                 return _release_phase(args.release_slug, config, args.promote_to)
             assert python_buildpack is not None
             platform = PLATFORMS[args.platform]
-            ok, steps, folders = platform(app_dir, config, python_buildpack, workdir, args)
+            ok, steps, folders = platform(source, config, python_buildpack, workdir, args)
             if ok and args.doctor:
                 _doctor(config)
         status = "succeeded" if ok else "FAILED"
@@ -466,6 +482,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if ok else 1
     except StateBusy as exc:
         print(f" !     {exc}: wait for it to end")
+        return 1
+    except NothingToPush as exc:
+        print(f" !     {exc}")
         return 1
     finally:
         if not args.keep:
@@ -558,7 +577,7 @@ Outcome = tuple[bool, dict[str, int], list[str]]  # ok, exit code by step, folde
 def _classic(
     app_dir: Path, config: dict[str, str], python: PythonBuildpack, workdir: Path, args: Any
 ) -> Outcome:
-    result = build_app(app_dir, config, python, args.cache_dir, workdir)
+    result = build_app(app_dir, config, python, args.cache_dir, workdir, ignore=None)
     if result.ok and (args.release or args.promote_to):
         released = _release_phase(result.build_dir, config, args.promote_to)
         result.returncodes["release phase"] = released
@@ -612,7 +631,7 @@ def _dokku(
 
     assert isinstance(python, RealHerokuPython)  # herokuish runs Heroku's own
     with dokku_host(python) as host:
-        result = build_app_dokku(app_dir, config, host)
+        result = build_app_dokku(app_dir, config, host, ignore=None)
     return result.ok, result.returncodes, ["the build and its /cache volume (removed)"]
 
 

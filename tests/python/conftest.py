@@ -9,7 +9,9 @@ test says ``python="heroku"``, else after the stand-in, which leaves the same sl
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
+import subprocess
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -39,6 +41,12 @@ from herokuify_dev.transcript import Transcript
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "test-fixtures"
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.invalid",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.invalid",
+}
 
 # Each supported Django series: its pip constraint and the Python it runs on here.
 DJANGO_SERIES = {
@@ -232,3 +240,15 @@ def assert_no_secret_leaked(result: BuildResult, config_vars: Mapping[str, str |
         assert secret not in output, "a secret config var value is in the build output"
         for path in files:
             assert secret not in path.read_bytes(), f"a secret config var value is in {path}"
+
+
+def _run_in(folder: Path, command: str) -> None:
+    env = {"PATH": os.environ["PATH"], "HOME": str(folder.parent), **GIT_IDENTITY}
+    subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=folder, env=env, check=True)
+
+
+@pytest.fixture(scope="session")
+def run_in() -> Callable[[Path, str], None]:
+    """run_in(folder, command): a shell command as a developer types it, in ``folder``, with
+    an identity for git."""
+    return _run_in

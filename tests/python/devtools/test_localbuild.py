@@ -16,8 +16,10 @@ from herokuify_dev.dyno import run_one_off
 from herokuify_dev.envdir import read_env_dir, write_env_dir
 from herokuify_dev.localbuild import build_app
 from herokuify_dev.localstate import AppState, restore_bucket, save_bucket
+from herokuify_dev.pushed import write_pushed
 from herokuify_dev.pythons import PythonRequest, requested_python
 from herokuify_dev.s3server import make_client
+from herokuify_dev.slugignore import prune
 from herokuify_dev.standin import StandIn, find_manage_py
 
 REPO = Path(__file__).resolve().parents[3]
@@ -511,6 +513,8 @@ def test_python_not_installed_fails_in_one_line(tmp_path, name, text):
     done = local_build(app, "--state-dir", tmp_path / "state")
     assert done.returncode == 1
     assert done.stdout == (
+        "-----> Not in a git repository: building the folder as it is, less .git, __pycache__, "
+        "staticfiles, *.sqlite3, .venv\n"
         " !     Building after heroku/python's stand-in: it would install Python 3.99 (the app's "
         f"{name} asks for it), which is not on this machine. Pin a Python you have in "
         ".python-version\n"
@@ -557,3 +561,118 @@ def test_local_build_rehearses_a_rollback(tmp_path):
     finally:
         if slug:
             shutil.rmtree(Path(slug[1]).parent)
+
+
+# What a push sends (pushed.py), and what Heroku removes of it before the buildpacks
+# (.slugignore, slugignore.py).
+
+SLUGIGNORE = """\
+# a comment, then a blank line
+
+*.psd
+/docs
+notes/
+assets/**/raw
+!keep.psd
+"""
+
+
+def test_slugignore_follows_gitignore_s_rules_but_negation(tmp_path):
+    """Heroku's "Slug Compiler" article: the format of .gitignore, without `!` patterns."""
+    for name in (
+        "art.psd", "keep.psd", "deep/er/art.psd",  # no slash: at any depth
+        "docs/index.md", "app/docs/kept.md",  # a leading slash: at the root only
+        "notes/a.txt", "app/notes/b.txt", "notes.txt",  # a trailing slash: directories only
+        "assets/raw/x", "assets/a/b/raw/y", "assets/kept/z", "raw/kept",
+        "app/views.py",
+    ):  # fmt: skip
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(name)
+    (tmp_path / ".slugignore").write_text(SLUGIGNORE)
+    pruned = prune(tmp_path)
+    assert pruned is not None
+    assert sorted(pruned.removed) == [
+        "app/notes", "art.psd", "assets/a/b/raw", "assets/raw", "deep/er/art.psd", "docs",
+        "keep.psd", "notes",
+    ]  # fmt: skip
+    assert pruned.negations == ["!keep.psd"]
+    left = sorted(str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*") if path.is_file())
+    assert left == [
+        ".slugignore", "app/docs/kept.md", "app/views.py", "assets/kept/z", "notes.txt",
+        "raw/kept",
+    ]  # fmt: skip
+    assert prune(tmp_path / "app") is None  # no .slugignore: nothing to do
+
+
+def an_app_under_git(tmp_path: Path, run_in) -> Path:
+    """The minimal app, committed with a .slugignore and a collected staticfiles/, then an
+    uncommitted file, a changed one and a file .gitignore names."""
+    app = tmp_path / "app"
+    shutil.copytree(FIXTURES / "minimal", app, ignore=localbuild.not_pushed)
+    (app / "staticfiles" / "committed").mkdir(parents=True)
+    (app / "staticfiles" / "committed" / "site.css").write_text("body {}\n")
+    (app / "docs").mkdir()
+    (app / "docs" / "design.psd").write_text("big")
+    (app / "cover.psd").write_text("big")
+    (app / ".slugignore").write_text("*.psd\n/docs\n")
+    (app / ".gitignore").write_text("*.log\n")
+    run_in(app, "git init -q && git add -A && git commit -qm app")
+    (app / "uncommitted.txt").write_text("not pushed")
+    (app / "requirements.txt").write_text("changed, not committed\n")
+    (app / "debug.log").write_text("ignored")
+    return app
+
+
+def test_a_local_build_builds_what_a_push_sends(standins, tmp_path, fake_bp, run_in):
+    """HEAD, less what .slugignore names: a committed staticfiles/ stays, as on Heroku, and
+    neither an uncommitted file nor an uncommitted change is built. --worktree builds them."""
+    app = an_app_under_git(tmp_path, run_in)
+    standin = standins("minimal")
+    said = write_pushed(app, tmp_path / "head")
+    assert said.startswith("-----> Building HEAD (")
+    assert said.endswith(", as git push sends it: uncommitted changes are left out "
+                         "(--worktree builds them)")  # fmt: skip
+    head = build_app(
+        tmp_path / "head", {}, standin, workdir=tmp_path / "w1", buildpack_dir=fake_bp, ignore=None
+    )
+    assert head.ok, head.output
+    assert "-----> Deleting 2 files matching .slugignore patterns.\n" in head.output
+    assert (head.build_dir / "staticfiles" / "committed" / "site.css").is_file()
+    assert (head.build_dir / "requirements.txt").read_text().startswith("Django")
+    for gone in ("uncommitted.txt", "debug.log", "docs", "cover.psd", ".git"):
+        assert not (head.build_dir / gone).exists(), gone
+
+    said = write_pushed(app, tmp_path / "worktree", worktree=True)
+    assert said == ("-----> Building the working tree, uncommitted changes included "
+                    "(--worktree), less what .gitignore names")  # fmt: skip
+    worktree = tmp_path / "worktree"
+    assert (worktree / "uncommitted.txt").read_text() == "not pushed"
+    assert (worktree / "requirements.txt").read_text() == "changed, not committed\n"
+    assert (worktree / "staticfiles" / "committed" / "site.css").is_file()
+    assert not (worktree / "debug.log").exists() and not (worktree / ".git").exists()
+
+
+def test_an_app_in_a_subfolder_of_its_repository_is_that_folder_of_head(tmp_path, run_in):
+    repo = tmp_path / "repo"
+    (repo / "backend").mkdir(parents=True)
+    (repo / "backend" / "requirements.txt").write_text("Django\n")
+    (repo / "README").write_text("not the app's")
+    run_in(repo, "git init -q && git add -A && git commit -qm app")
+    said = write_pushed(repo / "backend", tmp_path / "pushed")
+    assert "Building backend/ of HEAD (" in said
+    assert "as git subtree push --prefix backend sends it" in said
+    assert sorted(path.name for path in (tmp_path / "pushed").iterdir()) == ["requirements.txt"]
+
+
+def test_a_repository_with_no_commit_has_nothing_to_push(tmp_path, run_in):
+    app = tmp_path / "app"
+    shutil.copytree(FIXTURES / "minimal", app, ignore=localbuild.not_pushed)
+    run_in(app, "git init -q")
+    done = local_build(app, "--state-dir", tmp_path / "state")
+    assert done.returncode == 1
+    assert done.stdout.endswith(
+        f" !     The git repository {app} has no commit yet: commit the app (a push sends "
+        "HEAD), or pass --worktree to build the files as they are\n"
+    )
+    said = write_pushed(tmp_path / "app", tmp_path / "worktree", worktree=True)
+    assert said.startswith("-----> Building the working tree")
