@@ -3,9 +3,11 @@ the Heroku platform does, after Heroku's own heroku/python or a stand-in for it.
 
     python -m herokuify_dev.localbuild APP_DIR [--worktree] [--env NAME=VALUE] ...
 
-It builds what a push sends (pushed.py: HEAD in a git repository, less what .slugignore names).
-With no bucket in the shell or in --env, it starts a local S3 server whose bucket, like the
-build's CACHE_DIR, is kept for the app's next run (see localstate.py): a second run is a redeploy.
+It builds what a push sends (pushed.py: HEAD in a git repository, less what .slugignore names),
+configured as the README's quickstart configures Heroku (DISABLE_COLLECTSTATIC=1 unless --env
+says otherwise). With no bucket in the shell or in --env, it starts a local S3 server whose
+bucket, like the build's CACHE_DIR, is kept for the app's next run (see localstate.py): a second
+run is a redeploy.
 """
 
 from __future__ import annotations
@@ -238,6 +240,20 @@ def _unpassed_switches(env_args: Mapping[str, str], caller_env: Mapping[str, str
     )
 
 
+def _disable_collectstatic(env_args: dict[str, str], platform: str) -> None:
+    """DISABLE_COLLECTSTATIC=1 unless --env sets it, as the README's quickstart (and its Dokku
+    section) sets it: heroku/python's own collectstatic runs with the app's settings as they
+    are, and fails on a fresh startproject app, which has no STATIC_ROOT. A CNB build's
+    heroku/python reads no such switch."""
+    if platform == "cnb" or "DISABLE_COLLECTSTATIC" in env_args:
+        return
+    env_args["DISABLE_COLLECTSTATIC"] = "1"
+    print(
+        "-----> DISABLE_COLLECTSTATIC=1, as the quickstart sets it: heroku/python's own "
+        "collectstatic is skipped (--env DISABLE_COLLECTSTATIC=0 runs it)"
+    )
+
+
 @contextlib.contextmanager
 def _s3_for_build(
     env_args: Mapping[str, str], state: AppState | None, cache_dir: Path | None
@@ -452,6 +468,7 @@ def main(argv: list[str] | None = None) -> int:
         source = workdir / "source"
         if not args.release_slug:
             print(write_pushed(app_dir, source, args.worktree))
+            _disable_collectstatic(env_args, args.platform)
         with contextlib.ExitStack() as held:
             if state is not None:
                 held.enter_context(state.locked())

@@ -12,6 +12,7 @@ import itertools
 import os
 import shutil
 import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -252,3 +253,16 @@ def run_in() -> Callable[[Path, str], None]:
     """run_in(folder, command): a shell command as a developer types it, in ``folder``, with
     an identity for git."""
     return _run_in
+
+
+@pytest.fixture
+def startproject_app(tmp_path: Path) -> Path:
+    """A fresh `django-admin startproject mysite` app under git, with what the README asks of
+    it before the quickstart (a requirements.txt that lists Django), committed."""
+    app = tmp_path / "mysite"
+    app.mkdir()
+    subprocess.run([sys.executable, "-m", "django", "startproject", "mysite", str(app)], check=True)
+    _run_in(
+        app, "git init -q && echo Django > requirements.txt && git add -A && git commit -qm new"
+    )
+    return app

@@ -515,6 +515,7 @@ def test_python_not_installed_fails_in_one_line(tmp_path, name, text):
     assert done.stdout == (
         "-----> Not in a git repository: building the folder as it is, less .git, __pycache__, "
         "staticfiles, *.sqlite3, .venv\n"
+        f"{DISABLED_LINE}"
         " !     Building after heroku/python's stand-in: it would install Python 3.99 (the app's "
         f"{name} asks for it), which is not on this machine. Pin a Python you have in "
         ".python-version\n"
@@ -676,3 +677,48 @@ def test_a_repository_with_no_commit_has_nothing_to_push(tmp_path, run_in):
     )
     said = write_pushed(tmp_path / "app", tmp_path / "worktree", worktree=True)
     assert said.startswith("-----> Building the working tree")
+
+
+QUICKSTART_REQUIREMENTS = (
+    "printf '%s\\n' 'django-storages[s3]>=1.14' 'boto3>=1.28' >> requirements.txt"
+)
+DISABLED_LINE = (
+    "-----> DISABLE_COLLECTSTATIC=1, as the quickstart sets it: heroku/python's own "
+    "collectstatic is skipped (--env DISABLE_COLLECTSTATIC=0 runs it)\n"
+)
+
+
+def test_a_fresh_startproject_app_builds_as_the_quickstart_configures_heroku(
+    startproject_app, run_in, tmp_path
+):
+    """The README's path on a fresh app: the quickstart's requirements and .python-version,
+    committed, then `script/local-build APP`. heroku/python's own collectstatic, which fails
+    without STATIC_ROOT, is off as the quickstart's config:set turns it off, and one line says
+    so; --env DISABLE_COLLECTSTATIC=0 turns it back on."""
+    app = startproject_app
+    run_in(app, f"{QUICKSTART_REQUIREMENTS} && echo 3.13 > .python-version")
+    run_in(app, "git add -A && git commit -qm 'Static and media on S3'")
+    (app / "uncommitted.txt").write_text("not pushed")
+    state = tmp_path / "state"
+    done = local_build(app, "--state-dir", state, "--keep")
+    build_dir = re.search(r"BUILD_DIR (\S+) \(kept\)", done.stdout)
+    try:
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        assert done.stdout.count(DISABLED_LINE) == 1
+        line_starting(done.stdout, "-----> Building HEAD (")
+        assert "DISABLE_COLLECTSTATIC=1" in line_starting(done.stdout, "-----> Config vars: ")
+        assert "Skipping Django collectstatic since the env var DISABLE_COLLECTSTATIC is set." in (
+            done.stdout
+        )
+        assert re.search(r"-----> Done: [1-9]\d* files uploaded", done.stdout)
+        assert build_dir and not (Path(build_dir[1]) / "uncommitted.txt").exists()
+    finally:
+        if build_dir:
+            shutil.rmtree(Path(build_dir[1]).parent)
+
+    run_in(app, "git rm -q --cached uncommitted.txt 2>/dev/null || true")
+    again = local_build(app, "--state-dir", state, "--env", "DISABLE_COLLECTSTATIC=0")
+    assert again.returncode == 1
+    assert DISABLED_LINE not in again.stdout
+    assert "DISABLE_COLLECTSTATIC=0" in line_starting(again.stdout, "-----> Config vars: ")
+    assert " !     Error: Unable to generate Django static files." in again.stdout
