@@ -442,6 +442,12 @@ def main(argv: list[str] | None = None) -> int:
         help="after a build that succeeds, run `python -m herokuify_buildpack doctor` against "
         "the same bucket (its findings are shown; the exit code stays the build's)",
     )
+    parser.add_argument(
+        "--apply",
+        action="store_true",
+        help="with --doctor: `doctor --apply`, which adds the bucket policy, CORS or lifecycle "
+        "rule its failed checks need; the local bucket keeps them for the next run",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -463,6 +469,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--fresh and --promote-to work on the local S3 server's buckets only")
     if (args.release or args.promote_to) and args.platform != "classic":
         parser.error("--release and --promote-to run Heroku's release phase: --platform classic")
+    if args.apply and not args.doctor:
+        parser.error("--apply goes with --doctor: it adds what doctor's failed checks need")
     workdir = Path(tempfile.mkdtemp(prefix="herokuify-build-"))
     try:
         source = workdir / "source"
@@ -488,7 +496,7 @@ def main(argv: list[str] | None = None) -> int:
             platform = PLATFORMS[args.platform]
             ok, steps, folders = platform(source, config, python_buildpack, workdir, args)
             if ok and args.doctor:
-                _doctor(config)
+                _doctor(config, args.apply)
         status = "succeeded" if ok else "FAILED"
         shown_steps = ", ".join(f"{step} {code}" for step, code in steps.items())
         print(f"-----> Build {status} on the {args.platform} platform ({shown_steps})")
@@ -582,10 +590,11 @@ def _app_python(app_dir: Path) -> Path | None:
     return python
 
 
-def _doctor(config: Mapping[str, str]) -> None:
+def _doctor(config: Mapping[str, str], apply: bool) -> None:
     """The doctor a user runs on a dyno, here with the build's config vars and bucket."""
     env = {"PATH": CLEAN_PATH, "PYTHONPATH": str(REPO_ROOT), **config}
-    subprocess.run([sys.executable, "-m", "herokuify_buildpack", "doctor"], env=env, check=False)
+    command = [sys.executable, "-m", "herokuify_buildpack", "doctor"]
+    subprocess.run([*command, "--apply"] if apply else command, env=env, check=False)
 
 
 Outcome = tuple[bool, dict[str, int], list[str]]  # ok, exit code by step, folders to show

@@ -6,7 +6,9 @@ ends, and put back into the next run's fresh server before its build. Each app h
 its own under the state root, named after the app's folder and a digest of its resolved path:
 
     <root>/<name>-<digest>/cache/     the build's CACHE_DIR
-    <root>/<name>-<digest>/bucket/    objects.json and one file per object's bytes
+    <root>/<name>-<digest>/bucket/    objects.json and one file per object's bytes, and
+                                      settings.json: the bucket's policy, CORS and lifecycle
+                                      rules, which `doctor --apply` adds
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from herokuify_buildpack.upload.etag import PART_SIZE
 
 DEFAULT_STATE_ROOT = Path.home() / ".cache" / "herokuify-buildpack" / "local"
 INDEX = "objects.json"
+SETTINGS = "settings.json"
 # The headers an object is given when written, the buildpack's (content type, cache control)
 # and those django-storages may add; GetObject answers them under the same names.
 KEPT_HEADERS = ("ContentType", "CacheControl", "ContentEncoding", "ContentDisposition")
@@ -139,6 +142,8 @@ def save_bucket(client: Any, bucket: str, folder: Path, restored: Listing | None
     with ThreadPoolExecutor(_CONCURRENCY) as pool:
         entries = list(pool.map(save, range(len(keys))))
     (partial / INDEX).write_text(json.dumps(entries, indent=1))
+    # A lifecycle rule's dates are datetimes; botocore takes them back as ISO strings.
+    (partial / SETTINGS).write_text(json.dumps(_settings(client, bucket), indent=1, default=str))
     old = folder.with_name(folder.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if folder.exists():
@@ -146,6 +151,43 @@ def save_bucket(client: Any, bucket: str, folder: Path, restored: Listing | None
     partial.rename(folder)
     shutil.rmtree(old, ignore_errors=True)
     return len(entries)
+
+
+def _settings(client: Any, bucket: str) -> dict[str, Any]:
+    """The bucket's policy, CORS rules and lifecycle rules, those it has."""
+    from botocore.exceptions import ClientError
+
+    kept = {}
+    for get, _, field, _ in _SETTINGS:
+        try:
+            kept[field] = getattr(client, get)(Bucket=bucket)[field]
+        except ClientError as exc:  # NoSuchBucketPolicy, NoSuchCORSConfiguration, ...
+            if not exc.response.get("Error", {}).get("Code", "").startswith("NoSuch"):
+                raise
+    return kept
+
+
+def _put_settings(client: Any, bucket: str, kept: dict[str, Any]) -> None:
+    for _, put, field, wrapper in _SETTINGS:
+        if field in kept:
+            argument = {field: kept[field]}
+            getattr(client, put)(
+                Bucket=bucket, **(argument if wrapper is None else {wrapper: argument})
+            )
+
+
+# Each setting kept: the calls that read and write it, the field that holds it in the first's
+# answer, and the argument of the second that wraps that field, if one does.
+_SETTINGS = (
+    ("get_bucket_policy", "put_bucket_policy", "Policy", None),
+    ("get_bucket_cors", "put_bucket_cors", "CORSRules", "CORSConfiguration"),
+    (
+        "get_bucket_lifecycle_configuration",
+        "put_bucket_lifecycle_configuration",
+        "Rules",
+        "LifecycleConfiguration",
+    ),
+)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -186,6 +228,8 @@ def restore_bucket(client: Any, bucket: str, folder: Path) -> Listing:
 
     with ThreadPoolExecutor(_CONCURRENCY) as pool:
         list(pool.map(restore, entries))
+    if (folder / SETTINGS).is_file():
+        _put_settings(client, bucket, json.loads((folder / SETTINGS).read_text()))
     # LastModified counts whole seconds: once the restore's last one is over, any write of the
     # build shows as a change to save_bucket, even one that keeps the ETag.
     time.sleep(1 - time.time() % 1)

@@ -722,3 +722,27 @@ def test_a_fresh_startproject_app_builds_as_the_quickstart_configures_heroku(
     assert DISABLED_LINE not in again.stdout
     assert "DISABLE_COLLECTSTATIC=0" in line_starting(again.stdout, "-----> Config vars: ")
     assert " !     Error: Unable to generate Django static files." in again.stdout
+
+
+def test_local_doctor_apply_adds_the_lifecycle_rule_and_the_local_bucket_keeps_it(tmp_path):
+    """`--doctor --apply` against the local S3 server: the lifecycle check fails on a new
+    bucket, --apply adds the rule, doctor passes; the next run's bucket still has it."""
+    app = tmp_path / "app"
+    shutil.copytree(FIXTURES / "minimal", app, ignore=localbuild.not_pushed)
+    state = tmp_path / "state"
+    applied = local_build(app, "--state-dir", state, "--doctor", "--apply")
+    assert applied.returncode == 0, applied.stdout[-3000:] + applied.stderr[-3000:]
+    before, after = applied.stdout.split("-----> Checking again\n")
+    assert "FAIL lifecycle: no rule aborts incomplete multipart uploads" in before
+    assert "-----> Applying\n       added a lifecycle rule that aborts multipart uploads" in before
+    assert "ok   lifecycle: incomplete multipart uploads are aborted" in after
+    assert "FAIL" not in after
+
+    redeploy = local_build(app, "--state-dir", state, "--doctor")
+    assert redeploy.returncode == 0, redeploy.stdout[-3000:] + redeploy.stderr[-3000:]
+    assert "ok   lifecycle: incomplete multipart uploads are aborted" in redeploy.stdout
+    assert "FAIL" not in redeploy.stdout and "Applying" not in redeploy.stdout
+
+    alone = local_build(app, "--state-dir", state, "--apply")
+    assert alone.returncode == 2
+    assert "--apply goes with --doctor" in alone.stderr
