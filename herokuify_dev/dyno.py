@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
 
@@ -30,6 +30,7 @@ _BOOT = 'for script in "$HOME"/.profile.d/*.sh; do . "$script"; done; eval "$0"'
 class Dyno:
     url: str
     log_path: Path
+    process: subprocess.Popen[bytes] | None = field(default=None, compare=False, repr=False)
 
     def get(self, path: str = "/") -> str:
         with urllib.request.urlopen(self.url + path, timeout=10) as response:
@@ -113,7 +114,7 @@ def running_process(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    dyno = Dyno(f"http://127.0.0.1:{port}", log)
+    dyno = Dyno(f"http://127.0.0.1:{port}", log, proc)
     try:
         _wait_until_up(dyno, proc)
         yield dyno

@@ -1,13 +1,13 @@
 """Build an app directory through the buildpack's bin/detect, bin/compile and bin/release the way
 the Heroku platform does, after Heroku's own heroku/python or a stand-in for it.
 
-    python -m herokuify_dev.localbuild APP_DIR [--worktree] [--env NAME=VALUE] ...
+    python -m herokuify_dev.localbuild APP_DIR [--worktree] [--env NAME=VALUE] [--serve] ...
 
 It builds what a push sends (pushed.py: HEAD in a git repository, less what .slugignore names),
 configured as the README's quickstart configures Heroku (DISABLE_COLLECTSTATIC=1 unless --env
 says otherwise). With no bucket in the shell or in --env, it starts a local S3 server whose
 bucket, like the build's CACHE_DIR, is kept for the app's next run (see localstate.py): a second
-run is a redeploy.
+run is a redeploy. --serve then runs the slug as a web dyno (serve.py) until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ from herokuify_dev.localstate import (
 from herokuify_dev.pushed import NothingToPush, not_pushed, write_pushed
 from herokuify_dev.pythons import PythonNotFound, python_for, requested_python
 from herokuify_dev.s3server import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, running_s3_server
+from herokuify_dev.serve import serve
 from herokuify_dev.slugignore import Pruned, prune
 from herokuify_dev.standin import StandIn
 from herokuify_dev.transcript import Transcript, run
@@ -448,6 +449,13 @@ def main(argv: list[str] | None = None) -> int:
         help="with --doctor: `doctor --apply`, which adds the bucket policy, CORS or lifecycle "
         "rule its failed checks need; the local bucket keeps them for the next run",
     )
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="after a build that succeeds, run the slug as a web dyno (the Procfile's web "
+        "process, else Django's runserver) with the config vars, and print its URL; Ctrl-C "
+        "stops it and the local S3 server",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -471,6 +479,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--release and --promote-to run Heroku's release phase: --platform classic")
     if args.apply and not args.doctor:
         parser.error("--apply goes with --doctor: it adds what doctor's failed checks need")
+    if args.serve and (args.platform != "classic" or args.release_slug):
+        parser.error("--serve runs the slug this run builds as a Heroku dyno: --platform classic")
     workdir = Path(tempfile.mkdtemp(prefix="herokuify-build-"))
     try:
         source = workdir / "source"
@@ -494,17 +504,21 @@ def main(argv: list[str] | None = None) -> int:
                 return _release_phase(args.release_slug, config, args.promote_to)
             assert python_buildpack is not None
             platform = PLATFORMS[args.platform]
-            ok, steps, folders = platform(source, config, python_buildpack, workdir, args)
-            if ok and args.doctor:
+            built = platform(source, config, python_buildpack, workdir, args)
+            if built.ok and args.doctor:
                 _doctor(config, args.apply)
-        status = "succeeded" if ok else "FAILED"
-        shown_steps = ", ".join(f"{step} {code}" for step, code in steps.items())
+            served = 0
+            if built.ok and args.serve:
+                assert built.slug is not None  # --serve is for the classic platform only
+                served = serve(built.slug, config)
+        status = "succeeded" if built.ok else "FAILED"
+        shown_steps = ", ".join(f"{step} {code}" for step, code in built.steps.items())
         print(f"-----> Build {status} on the {args.platform} platform ({shown_steps})")
-        for line in folders:
+        for line in built.folders:
             print(f"       {line}")
         if bucket := next((config[name] for name in BUCKET_VARS if config.get(name)), None):
             print(f"       bucket {bucket}")
-        return 0 if ok else 1
+        return 0 if built.ok and served == 0 else 1
     except StateBusy as exc:
         print(f" !     {exc}: wait for it to end")
         return 1
@@ -597,7 +611,12 @@ def _doctor(config: Mapping[str, str], apply: bool) -> None:
     subprocess.run([*command, "--apply"] if apply else command, env=env, check=False)
 
 
-Outcome = tuple[bool, dict[str, int], list[str]]  # ok, exit code by step, folders to show
+@dataclass
+class Outcome:
+    ok: bool
+    steps: dict[str, int]  # exit code by step, in the order run
+    folders: list[str]  # to show
+    slug: Path | None = None  # a classic build's BUILD_DIR, which --serve runs
 
 
 def _classic(
@@ -613,7 +632,7 @@ def _classic(
         f"BUILD_DIR {result.build_dir} ({kept})",
         f"CACHE_DIR {result.cache_dir} ({kept_cache})",
     ]
-    return result.ok, result.returncodes, folders
+    return Outcome(result.ok, result.returncodes, folders, result.build_dir)
 
 
 def _release_phase(slug: Path, config: dict[str, str], promote_to: str | None) -> int:
@@ -647,7 +666,7 @@ def _cnb(
         f"app {build.lifecycle.workspace} ({kept})",
         f"layers {build.lifecycle.layers} ({kept})",
     ]
-    return build.ok, build.result.returncodes, folders
+    return Outcome(build.ok, build.result.returncodes, folders)
 
 
 def _dokku(
@@ -658,7 +677,7 @@ def _dokku(
     assert isinstance(python, RealHerokuPython)  # herokuish runs Heroku's own
     with dokku_host(python) as host:
         result = build_app_dokku(app_dir, config, host, ignore=None)
-    return result.ok, result.returncodes, ["the build and its /cache volume (removed)"]
+    return Outcome(result.ok, result.returncodes, ["the build and its /cache volume (removed)"])
 
 
 PLATFORMS = {"classic": _classic, "cnb": _cnb, "dokku": _dokku}

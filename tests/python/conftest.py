@@ -48,6 +48,26 @@ GIT_IDENTITY = {
     "GIT_COMMITTER_NAME": "t",
     "GIT_COMMITTER_EMAIL": "t@example.invalid",
 }
+FONT_FAMILY = "HerokuifyProbe"
+# Sets the title once the page has loaded and the font has, or failed to: what --dump-dom shows.
+# An asset that failed to load (ASSET_PROBE) comes first.
+FONT_PROBE = f"""<script>
+addEventListener("load", () => document.fonts.load('16px "{FONT_FAMILY}"').then(
+  (faces) => {{ document.title = window.failedAssets.length
+    ? "failed: " + window.failedAssets.join(" ")
+    : faces.length ? "fonts:loaded" : "fonts:none"; }},
+  () => {{ document.title = "fonts:failed"; }}));
+</script>
+</body>"""
+# First in <head>, so that it hears every stylesheet, script and image that fails to load (403,
+# 404, a refused connection): their error events do not bubble, but are captured.
+ASSET_PROBE = """<head>
+<script>
+window.failedAssets = [];
+addEventListener("error", (event) => {
+  if (event.target !== window) window.failedAssets.push(event.target.src || event.target.href);
+}, true);
+</script>"""
 
 # Each supported Django series: its pip constraint and the Python it runs on here.
 DJANGO_SERIES = {
@@ -265,4 +285,31 @@ def startproject_app(tmp_path: Path) -> Path:
     _run_in(
         app, "git init -q && echo Django > requirements.txt && git add -A && git commit -qm new"
     )
+    return app
+
+
+def a_system_font() -> Path:
+    fonts = sorted(Path("/usr/share/fonts").rglob("*.ttf"))
+    assert fonts, "no TrueType font under /usr/share/fonts: install Debian's chromium"
+    return fonts[0]
+
+
+@pytest.fixture
+def font_app(tmp_path: Path) -> Path:
+    """The compressor app with a web font in its stylesheet, and a page that says in its title
+    whether the font loaded (FONT_PROBE), or which asset failed (ASSET_PROBE)."""
+    app = tmp_path / "font-app"
+    shutil.copytree(FIXTURES / "compressor", app, ignore=not_pushed)
+    static = app / "shop_site" / "static" / "shop"
+    (static / "fonts").mkdir()
+    shutil.copy(a_system_font(), static / "fonts" / "probe.ttf")
+    css = static / "base.css"
+    css.write_text(
+        f'@font-face {{ font-family: "{FONT_FAMILY}"; src: url("fonts/probe.ttf"); }}\n'
+        + css.read_text()
+        + f'\nh1 {{ font-family: "{FONT_FAMILY}", serif; }}\n'
+    )
+    template = app / "templates" / "index.html"
+    page = template.read_text().replace("<head>", ASSET_PROBE, 1)
+    template.write_text(page.replace("</body>", FONT_PROBE))
     return app

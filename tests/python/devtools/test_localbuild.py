@@ -1,18 +1,22 @@
 import json
 import os
+import queue
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
 from herokuify_dev import localbuild
-from herokuify_dev.dyno import run_one_off
+from herokuify_dev.browser import load_page
+from herokuify_dev.dyno import asset_urls, run_one_off
 from herokuify_dev.envdir import read_env_dir, write_env_dir
 from herokuify_dev.localbuild import build_app
 from herokuify_dev.localstate import AppState, restore_bucket, save_bucket
@@ -746,3 +750,65 @@ def test_local_doctor_apply_adds_the_lifecycle_rule_and_the_local_bucket_keeps_i
     alone = local_build(app, "--state-dir", state, "--apply")
     assert alone.returncode == 2
     assert "--apply goes with --doctor" in alone.stderr
+
+
+def test_serve_runs_the_slug_as_a_web_dyno_until_ctrl_c(font_app, run_in, tmp_path):
+    """`script/local-build APP --serve`: the page the URL it prints serves answers 200, and in
+    Chromium every asset loads from the local S3 server, the web font across origins too.
+    Ctrl-C, as a terminal sends it to its foreground group, stops the dyno and the server,
+    and the bucket is kept."""
+    run_in(font_app, "git init -q && git add -A && git commit -qm app")
+    with subprocess.Popen(
+        [sys.executable, "-m", "herokuify_dev.localbuild", font_app, "--state-dir",
+         tmp_path / "state", "--serve"],
+        cwd=REPO, env={**SHELL, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,  # a group of its own, as a terminal's foreground job has
+    ) as run:  # fmt: skip
+        lines: queue.Queue[str | None] = queue.Queue()
+        reader = threading.Thread(target=read_lines, args=(run.stdout, lines), daemon=True)
+        reader.start()
+        try:
+            shown = until_line(lines, "-----> Serving at ", timeout=900)
+            url = re.search(r"Serving at (\S+) until Ctrl-C", shown[-1])[1]
+            s3_url = re.search(r"Local S3 \(moto\) at (\S+),", "".join(shown))[1]
+            with urllib.request.urlopen(url, timeout=10) as response:
+                assert response.status == 200
+                page = response.read().decode()
+            assets = [link for link in asset_urls(page) if link.startswith("http")]
+            assert len(assets) >= 3 and all(link.startswith(s3_url) for link in assets), assets
+            seen = load_page(url)
+            os.killpg(run.pid, signal.SIGINT)
+            run.wait(timeout=120)
+            reader.join(timeout=30)
+        finally:
+            if run.poll() is None:
+                os.killpg(run.pid, signal.SIGKILL)
+    output = "".join(shown) + "".join(iter(lines.get_nowait, None))
+    assert seen.title == "fonts:loaded", (seen.title, seen.console, output[-3000:])
+    assert seen.console == []
+    assert run.returncode == 0, output[-3000:]
+    assert '"GET / HTTP/1.1" 200' in output  # web.1's log, as it came
+    assert "-----> Stopped web.1\n" in output
+    assert "kept for the next run in" in output
+    for stopped in (url, s3_url):
+        with pytest.raises(OSError):
+            urllib.request.urlopen(stopped, timeout=5)
+
+
+def read_lines(stream, lines: queue.Queue[str | None]) -> None:
+    """Each line of ``stream`` into ``lines``, then None at its end."""
+    for line in stream:
+        lines.put(line)
+    lines.put(None)
+
+
+def until_line(lines: queue.Queue[str | None], start: str, timeout: float) -> list[str]:
+    """The lines read until one that starts with ``start``, that one last."""
+    deadline = time.monotonic() + timeout
+    shown: list[str] = []
+    while not shown or not shown[-1].startswith(start):
+        line = lines.get(timeout=max(deadline - time.monotonic(), 0.1))
+        assert line is not None, "".join(shown)[-5000:]  # it ended first
+        shown.append(line)
+    return shown

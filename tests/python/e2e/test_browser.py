@@ -1,17 +1,16 @@
 """A built page, seen in headless Chromium as a person would see it.
 
-The compressor app, with a web font added to its stylesheet, is built through bin/* against
-moto behind the "aws-strict-cors" store profile: S3 answers CORS only where a bucket rule allows
-it (moto answers it always). A dyno started from the slug serves the page; its CSS bundle, its
-script bundle, an image referenced by url() in CSS, an <img> and the font all come from the
-bucket, on another origin. With the CORS rule, nothing fails; without it, the font is refused,
-as in a real browser, and `doctor` says so.
+The compressor app, with a web font added to its stylesheet (conftest's font_app), is built
+through bin/* against moto behind the "aws-strict-cors" store profile: S3 answers CORS only where
+a bucket rule allows it (moto answers it always). A dyno started from the slug serves the page;
+its CSS bundle, its script bundle, an image referenced by url() in CSS, an <img> and the font all
+come from the bucket, on another origin. With the CORS rule, nothing fails; without it, the font
+is refused, as in a real browser, and `doctor` says so.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,53 +18,20 @@ from pathlib import Path
 from herokuify_buildpack.bucket import rules
 from herokuify_dev.browser import load_page
 from herokuify_dev.dyno import running_dyno
-from herokuify_dev.localbuild import not_pushed
 from herokuify_dev.proxy import running_proxy
 from herokuify_dev.stores import StoreProfile
 
 REPO = Path(__file__).resolve().parents[3]
-FIXTURE = REPO / "test-fixtures" / "compressor"
-FONT_FAMILY = "HerokuifyProbe"
-# Sets the title once the font has loaded, or failed to: what --dump-dom shows.
-FONT_PROBE = f"""<script>
-document.fonts.load('16px "{FONT_FAMILY}"').then(
-  (faces) => {{ document.title = faces.length ? "fonts:loaded" : "fonts:none"; }},
-  () => {{ document.title = "fonts:failed"; }});
-</script>
-</body>"""
-
-
-def a_system_font() -> Path:
-    fonts = sorted(Path("/usr/share/fonts").rglob("*.ttf"))
-    assert fonts, "no TrueType font under /usr/share/fonts: install Debian's chromium"
-    return fonts[0]
-
-
-def app_with_a_font(tmp_path: Path) -> Path:
-    app = tmp_path / "app"
-    shutil.copytree(FIXTURE, app, ignore=not_pushed)
-    static = app / "shop_site" / "static" / "shop"
-    (static / "fonts").mkdir()
-    shutil.copy(a_system_font(), static / "fonts" / "probe.ttf")
-    css = static / "base.css"
-    css.write_text(
-        f'@font-face {{ font-family: "{FONT_FAMILY}"; src: url("fonts/probe.ttf"); }}\n'
-        + css.read_text()
-        + f'\nh1 {{ font-family: "{FONT_FAMILY}", serif; }}\n'
-    )
-    template = app / "templates" / "index.html"
-    template.write_text(template.read_text().replace("</body>", FONT_PROBE))
-    return app
 
 
 def test_the_page_loads_every_asset_and_without_cors_the_font_fails(
-    build, config_vars, s3_server, s3_client, bucket, tmp_path
+    build, config_vars, s3_server, s3_client, bucket, font_app
 ):
     s3_client.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [rules.cors_rule()]})
     with running_proxy(s3_server.endpoint_url) as proxy:
         store = StoreProfile.named("aws-strict-cors", proxy)
         proxied = config_vars | {"AWS_S3_ENDPOINT_URL": proxy.endpoint_url}
-        result = build(app_with_a_font(tmp_path), proxied)
+        result = build(font_app, proxied)
         assert result.ok, result.output
         assert "no CORS rule" not in result.output
         with running_dyno(result.build_dir, proxied) as dyno:
