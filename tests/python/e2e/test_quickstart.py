@@ -10,10 +10,7 @@ local S3 server.
 
 from __future__ import annotations
 
-import os
 import shlex
-import subprocess
-import sys
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,12 +25,6 @@ from herokuify_dev.transcript import Transcript
 
 REPO = Path(__file__).resolve().parents[3]
 OURS = f"https://github.com/OWNER/herokuify-buildpack#v{__version__}"
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.invalid",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.invalid",
-}
 
 
 def quickstart_lines(heading: str) -> list[str]:
@@ -42,20 +33,6 @@ def quickstart_lines(heading: str) -> list[str]:
     section = readme.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
     block = section.split("```sh\n", 1)[1].split("```", 1)[0]
     return block.splitlines()
-
-
-def run_in(app: Path, command: str) -> None:
-    env = {"PATH": os.environ["PATH"], "HOME": str(app.parent), **GIT_IDENTITY}
-    subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=app, env=env, check=True)
-
-
-def fresh_startproject_app(folder: Path) -> Path:
-    app = folder / "mysite"
-    app.mkdir()
-    subprocess.run([sys.executable, "-m", "django", "startproject", "mysite", str(app)], check=True)
-    # What the README asks of the project before its lines.
-    run_in(app, "git init -q && echo Django > requirements.txt && git add -A && git commit -qm new")
-    return app
 
 
 @dataclass
@@ -67,7 +44,9 @@ class Followed:
     pushed: bool = False
 
 
-def follow(app: Path, lines: list[str], tool: str, push: str, secrets: dict[str, str]) -> Followed:
+def follow(
+    run_in, app: Path, lines: list[str], tool: str, push: str, secrets: dict[str, str]
+) -> Followed:
     """Runs the shell lines in ``app`` and reads the platform's own: ``tool buildpacks:add``
     and ``tool config:set`` (Dokku's name the app first), and the shell part of the push line."""
     told = Followed()
@@ -120,11 +99,16 @@ def assert_released_and_served(
 
 
 def test_the_heroku_quickstart_deploys_a_fresh_startproject_app(
-    build, config_vars, s3_client, bucket, tmp_path
+    build, config_vars, s3_client, bucket, startproject_app, run_in
 ):
-    app = fresh_startproject_app(tmp_path)
+    app = startproject_app
     told = follow(
-        app, quickstart_lines("Quickstart on Heroku"), "heroku", "git push heroku main", config_vars
+        run_in,
+        app,
+        quickstart_lines("Quickstart on Heroku"),
+        "heroku",
+        "git push heroku main",
+        config_vars,
     )
     assert told.buildpacks == ["heroku/python", OURS]
     result = build(app, {**config_vars, **told.config}, python="heroku")
@@ -140,11 +124,16 @@ def dokku(heroku_python):
 
 
 def test_the_dokku_quickstart_deploys_a_fresh_startproject_app(
-    dokku, config_vars, s3_client, bucket, tmp_path
+    dokku, config_vars, s3_client, bucket, startproject_app, run_in
 ):
-    app = fresh_startproject_app(tmp_path)
+    app = startproject_app
     told = follow(
-        app, quickstart_lines("Quickstart on Dokku"), "dokku", "git push dokku main", config_vars
+        run_in,
+        app,
+        quickstart_lines("Quickstart on Dokku"),
+        "dokku",
+        "git push dokku main",
+        config_vars,
     )
     heroku_python = "https://github.com/heroku/heroku-buildpack-python.git"
     assert told.buildpacks == [heroku_python, OURS.replace("#", ".git#")]
