@@ -112,7 +112,8 @@ def _publish(
         result = publish_static(answers, s3, source, Path(state), settings, listed_since)
     seconds = time.monotonic() - started
     output.step(
-        f"herokuify release: {result.uploaded} files uploaded, {result.unchanged} unchanged, "
+        f"herokuify release: {output.counted(result.uploaded, 'file')} uploaded, "
+        f"{result.unchanged} unchanged, "
         f"in {seconds:.1f} s, to {where}"
     )
 

@@ -92,7 +92,7 @@ def publish_static(
     plan = plan_uploads(files, remote, known)
     stale = len(plan.stale_headers)
     output.info(
-        f"{len(files)} files: {len(plan.new)} new, {len(plan.changed)} changed, "
+        f"{output.counted(len(files), 'file')}: {len(plan.new)} new, {len(plan.changed)} changed, "
         + (f"{stale} unchanged but for their headers, " if stale else "")
         + f"{len(plan.unchanged)} unchanged (skipped)"
     )
@@ -244,7 +244,7 @@ def _upload(
             files,
             concurrency=settings.concurrency,
             on_tick=lambda done, total, sent: output.info(
-                f"Uploaded {done} of {total} files ({sent / 1_048_576:.1f} MB)"
+                f"Uploaded {done} of {output.counted(total, 'file')} ({sent / 1_048_576:.1f} MB)"
             ),
         )
 
@@ -282,8 +282,14 @@ def _upload(
         failed=len(report.failed),
         tried=len(sent) - len(held_back),
         cause=cause,
-        held_back=f" {len(held_back)} changed files were held back." if held_back else "",
+        held_back=_held_back(len(held_back)),
     ) from exc
+
+
+def _held_back(count: int) -> str:
+    if not count:
+        return ""
+    return f" {output.counted(count, 'changed file')} {'was' if count == 1 else 'were'} held back."
 
 
 def _mark_the_prefix(
@@ -339,7 +345,10 @@ def _finish_release(
     if pruned.kept_releases < keep:
         output.info(f"Pruning waits for {keep} recorded releases; {pruned.kept_releases} so far")
         return record
-    output.info(f"Pruned {pruned.deleted} objects that none of the last {keep} releases use")
+    output.info(
+        f"Pruned {output.counted(pruned.deleted, 'object')} that none of the last {keep} "
+        "releases use"
+    )
     if not pruned.finished:
         output.info("This prune ran out of its time; the next deploy deletes the rest")
     return record

@@ -27,7 +27,7 @@ FIXTURE = Path(__file__).resolve().parents[3] / "test-fixtures" / "compressor"
 RECORDS = "static/.herokuify/releases/"
 # Manifests the app reads from the slug at run time; never uploaded.
 LOCAL_ONLY = {"staticfiles.json", "CACHE/manifest.json"}
-DONE = re.compile(r"Done: (\d+) files uploaded, (\d+) unchanged")
+DONE = re.compile(r"Done: (\d+) files? uploaded, (\d+) unchanged")
 # Query parameters of ListObjects(V2); any other names a bucket sub-resource (?location...).
 LISTING_PARAMS = {"list-type", "prefix", "delimiter", "continuation-token", "start-after"}
 LISTING_PARAMS |= {"max-keys", "encoding-type", "marker", "fetch-owner"}
