@@ -66,7 +66,7 @@ UPLOAD_ONLY = "upload only"
 RELEASE = "release phase, after the build"
 RELEASE_LIMIT = 2.0  # seconds, Python's start included
 LOCAL_ONLY = ("staticfiles.json",)  # herokuify keeps the manifest in the slug, never uploads it
-_DONE = re.compile(r"Done: (\d+) files uploaded, (\d+) unchanged")
+_DONE = re.compile(r"Done: (\d+) files? uploaded, (\d+) unchanged")
 # The line before it: "       Steps: Django 0.31 s, listing wait 0.00 s, ..." (steptimes.py).
 _STEPS = re.compile(r"^ {7}Steps: (.*)$", re.MULTILINE)
 _STEP = re.compile(r"(.+) (\d+\.\d+) s")

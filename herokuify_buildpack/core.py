@@ -205,7 +205,7 @@ def _say_how_releases_publish(slug_root: Path) -> None:
 
 def _summary(result: PublishResult, s3: S3Config, seconds: float) -> str:
     return (
-        f"Done: {result.uploaded} files uploaded, {result.unchanged} unchanged, "
+        f"Done: {output.counted(result.uploaded, 'file')} uploaded, {result.unchanged} unchanged, "
         + (
             f"{result.headers_updated} of them given new headers, "
             if result.headers_updated

@@ -24,7 +24,9 @@ def delete_prefix(env: Mapping[str, str]) -> int:
     except HerokuifyError as exc:
         output.error(f"herokuify: {exc}")
         return 1
-    output.step(f"herokuify: deleted {deleted} objects under {s3.describe(s3.prefix)}")
+    output.step(
+        f"herokuify: deleted {output.counted(deleted, 'object')} under {s3.describe(s3.prefix)}"
+    )
     return 0
 
 

@@ -45,6 +45,11 @@ def keep_enabled() -> None:
     log.disabled = False
 
 
+def counted(number: int, noun: str) -> str:
+    """``number`` with ``noun``, plural unless it is one: "1 file", "2 files", "0 files"."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def step(message: str) -> None:
     log.info(message, extra={"step": True})
 

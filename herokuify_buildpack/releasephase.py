@@ -115,7 +115,8 @@ def _publish(
     output.info(times.line())
     seconds = time.monotonic() - started
     output.step(
-        f"herokuify release: {result.uploaded} files uploaded, {result.unchanged} unchanged, "
+        f"herokuify release: {output.counted(result.uploaded, 'file')} uploaded, "
+        f"{result.unchanged} unchanged, "
         f"in {seconds:.1f} s, to {where}"
     )
 

@@ -21,7 +21,7 @@ from django.core.management.base import CommandError
 from storages.backends.s3 import S3Storage
 
 from herokuify_buildpack import config, errors
-from herokuify_buildpack.bucket.client import ACL_REFUSALS, PUBLIC_READ, checksum_options
+from herokuify_buildpack.bucket.client import PUBLIC_READ, checksum_options, refuses_acl
 
 # Django 4.0 added ManifestFilesMixin's manifest_storage option. Django 3.2 reads the manifest
 # through the storage itself, here S3, where the build never puts it.
@@ -83,9 +83,8 @@ class _ConfigVarDefaults(S3Storage):
         try:
             return super()._save(name, content)
         except ClientError as exc:
-            refused = exc.response.get("Error", {}).get("Code") in ACL_REFUSALS
             chosen = config.value_of(os.environ, "static_acl") is not None
-            if not refused or chosen or not self.default_acl:
+            if not refuses_acl(exc.response) or chosen or not self.default_acl:
                 raise
         self.default_acl = None
         if content.seekable():

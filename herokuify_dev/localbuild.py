@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from herokuify_buildpack import config as buildpack_config
-from herokuify_buildpack.bucket import pruning, releases
+from herokuify_buildpack.bucket import aclrefusal, pruning, releases
+from herokuify_buildpack.output import counted
 from herokuify_dev.approot import in_app_root
 from herokuify_dev.envdir import write_env_dir
 from herokuify_dev.herokupython import (
@@ -328,19 +329,16 @@ def _kinds(top: str, keys: list[str]) -> str:
         "release record": releases.records_prefix(top),
         "build intent": releases.intents_prefix(top),
         "prune marker": pruning.prunes_prefix(top),
+        "ACL refusal note": aclrefusal.note_key(top),
     }
     counts = {kind: sum(key.startswith(start) for key in keys) for kind, start in kinds.items()}
     book = releases.bookkeeping_prefix(top)
     files = sum(not key.startswith(book) for key in keys)
     other = len(keys) - files - sum(counts.values())  # bookkeeping of a later version
-    parts = [_count(files, "file")]
-    parts += [_count(count, kind) for kind, count in counts.items() if count]
-    parts += [_count(other, "other bookkeeping object")] if other else []
+    parts = [counted(files, "file")]
+    parts += [counted(count, kind) for kind, count in counts.items() if count]
+    parts += [counted(other, "other bookkeeping object")] if other else []
     return ": " + ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _shown(name: str, value: str) -> str:

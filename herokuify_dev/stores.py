@@ -78,8 +78,10 @@ def gcs_checksums(request: Request, target: Target) -> Refusal | None:
 
 
 def r2_acls(request: Request, target: Target) -> Refusal | None:
-    # pixelfed #3775 and PeerTube #5333: R2 answers x-amz-acl with 501 NotImplemented, "Header
-    # 'x-amz-acl' with value 'public-read' not implemented".
+    # R2's "S3 API compatibility" page lists x-amz-acl as not implemented for PutObject,
+    # CopyObject and CreateMultipartUpload; pixelfed #3775 quotes the answer to a PutObject with
+    # public-read: 501, <Code>NotImplemented</Code>, "Header 'x-amz-acl' with value
+    # 'public-read' not implemented" (PeerTube #5333 has the same message).
     acl = _acl_header(request, target)
     if acl:
         return Refusal("501 Not Implemented", "NotImplemented",
@@ -93,6 +95,16 @@ def r2_unlisted_calls(request: Request, target: Target) -> Refusal | None:
     if target.operation == "GetBucketOwnershipControls":
         return Refusal("501 Not Implemented", "NotImplemented",
                        "GetBucketOwnershipControls not implemented")  # fmt: skip
+    return None
+
+
+def ownership_not_found(request: Request, target: Target) -> Refusal | None:
+    # AWS's GetBucketOwnershipControls reference: a bucket made before ownership controls, or
+    # whose controls were deleted, has none; turbot/steampipe-plugin-aws #1548 quotes AWS's
+    # answer, 404 OwnershipControlsNotFoundError. moto answers every bucket without controls so.
+    if target.operation == "GetBucketOwnershipControls":
+        return Refusal("404 Not Found", "OwnershipControlsNotFoundError",
+                       "The bucket ownership controls were not found")  # fmt: skip
     return None
 
 
@@ -154,6 +166,9 @@ PROFILES: dict[str, tuple[Rule, ...]] = {
     "aws-acls-disabled": (acls_disabled,),
     "b2": (b2_checksums,),
     "r2": (r2_acls, r2_unlisted_calls, r2_trailers),
+    # Issue 22: a store whose answer about Object Ownership says it takes ACLs, as an AWS
+    # bucket older than ownership controls does, and which refuses them as R2 does.
+    "r2-ownership-not-found": (r2_acls, ownership_not_found),
     "gcs": (gcs_checksums,),
     "minio-2024": (minio_delete_md5,),
     "aws-strict-cors": (),  # see cors_as_s3: its difference is in the answers

@@ -102,7 +102,9 @@ def clear(static_root: Path, collected: CollectedNames) -> None:
             else:
                 os.unlink(entry.path)
     if count:
-        output.info(f"Cleared STATIC_ROOT of {count} files an earlier collectstatic left")
+        output.info(
+            f"Cleared STATIC_ROOT of {output.counted(count, 'file')} an earlier collectstatic left"
+        )
 
 
 def _placeholder(path: Path) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -39,7 +40,7 @@ _AWS_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")  # us-east-1, us-gov-west-1,
 # How stores refuse an object ACL: AWS on a bucket whose Object Ownership is "Bucket owner
 # enforced" (the S3 user guide, "Controlling ownership of objects and disabling ACLs"), and
 # Cloudflare R2, which implements none (its S3 API compatibility page).
-ACL_REFUSALS = frozenset({"AccessControlListNotSupported", "NotImplemented"})
+_ACL_REFUSALS = frozenset({"AccessControlListNotSupported", "NotImplemented"})
 
 
 def make_client(s3: S3Config, concurrency: int, read_timeout: int = 30) -> Any:
@@ -166,7 +167,8 @@ def _ownership(client: Any, s3: S3Config) -> str | None:
     try:
         answer = client.get_bucket_ownership_controls(Bucket=s3.bucket)
     except ClientError as exc:
-        # A bucket from before ownership controls takes ACLs.
+        # A bucket from before ownership controls takes ACLs; a store may say so and refuse
+        # them, which the upload finds out (aclrefusal.py).
         return PUBLIC_READ if _code(exc) == "OwnershipControlsNotFoundError" else None
     rules = answer.get("OwnershipControls", {}).get("Rules", [])
     enforced = any(rule.get("ObjectOwnership") == "BucketOwnerEnforced" for rule in rules)
@@ -183,13 +185,19 @@ def _public_acls_blocked(client: Any, s3: S3Config) -> bool:
     return bool(answer.get("PublicAccessBlockConfiguration", {}).get("BlockPublicAcls"))
 
 
+def refuses_acl(answer: Mapping[str, Any]) -> bool:
+    """Whether S3's answer to a write that carried an ACL (a ClientError's ``response``, or the
+    parsed answer botocore's events pass on) is the store refusing that ACL."""
+    return answer.get("Error", {}).get("Code") in _ACL_REFUSALS
+
+
 def _probed_acl(client: Any, s3: S3Config) -> str | None:
     """One empty object with the ACL, written and deleted, says whether the store takes it."""
     key = f"{s3.static_prefix}/.herokuify/acl-probe"
     try:
         client.put_object(Bucket=s3.bucket, Key=key, Body=b"", ACL=PUBLIC_READ)
     except ClientError as exc:
-        if _code(exc) in ACL_REFUSALS:
+        if refuses_acl(exc.response):
             return None
         if _code(exc) == "AccessDenied":
             return PUBLIC_READ  # keys that may not write: the listing or the upload says so

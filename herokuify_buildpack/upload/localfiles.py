@@ -9,7 +9,7 @@ import mimetypes
 import os
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from herokuify_buildpack import errors
@@ -42,6 +42,9 @@ class LocalFile:
         """A short digest of ``headers``: what the build cache and release records keep to know
         which headers an object was given, without asking S3."""
         return _headers_tag(self.content_type, self.cache_control, self.acl)
+
+    def without_acl(self) -> LocalFile:
+        return replace(self, acl=None)
 
 
 def scan(

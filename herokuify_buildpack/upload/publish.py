@@ -14,7 +14,7 @@ from typing import Any
 
 from herokuify_buildpack import errors, output, steptimes
 from herokuify_buildpack.assets.collected import StaticSource
-from herokuify_buildpack.bucket import pruning, releases
+from herokuify_buildpack.bucket import aclrefusal, pruning, releases
 from herokuify_buildpack.bucket.cuts import ListingCuts
 from herokuify_buildpack.bucket.lister import BucketAnswers
 from herokuify_buildpack.bucket.listing import RemoteObject, list_prefix
@@ -89,11 +89,13 @@ def _publish(
         etag_of=source.etag_of,
         pending_links=source.pending_links,
     )
-    release = {file.key: file.headers_tag for file in files}
     with times.step(steptimes.LISTING_WAIT):
         remote = answers.listing()
     if answers.listed_in is not None:
         times.add(steptimes.LISTING, answers.listed_in)
+    if s3.static_acl is None and aclrefusal.noted(prefix, remote):
+        files = [file.without_acl() for file in files]
+    release = {file.key: file.headers_tag for file in files}
     client = _client_when_needed(s3, settings)
     intent = None
     if settings.prune:
@@ -112,7 +114,7 @@ def _publish(
     plan = plan_uploads(files, remote, known)
     stale = len(plan.stale_headers)
     output.info(
-        f"{len(files)} files: {len(plan.new)} new, {len(plan.changed)} changed, "
+        f"{output.counted(len(files), 'file')}: {len(plan.new)} new, {len(plan.changed)} changed, "
         + (f"{stale} unchanged but for their headers, " if stale else "")
         + f"{len(plan.unchanged)} unchanged (skipped)"
     )
@@ -127,10 +129,17 @@ def _publish(
         public_read.start(plan.unchanged[0].name)
     unwritten: list[str] = []
     try:
-        bytes_sent = _upload(client, s3, plan, cache, settings)
+        uploaded = _upload(client, s3, plan, cache, settings)
     finally:
         _save(lambda: cache.save(cache_key), unwritten)  # what S3 confirmed, even on failure
     sent = plan.uploads + plan.stale_headers
+    if uploaded.acl_refused:
+        # The release names the headers each object was given. The note makes later builds plan
+        # without the ACL, so they find these objects current.
+        release.update((file.key, file.headers_tag) for file in uploaded.given)
+        recorded = releases.is_recorded(prefix, release, remote)
+        with _explaining(s3, "noting that the store refuses ACLs"):
+            aclrefusal.note(client(), s3.bucket, prefix)
     if sent and not plan.unchanged:
         public_read.start(sent[0].name)
     # Before any prune: with another app under this prefix, its files are not ours to delete.
@@ -147,7 +156,9 @@ def _publish(
     fonts = any(name.endswith(FONT_SUFFIXES) for name in release)
     if fonts and not facts.fonts_allowed:
         output.warning(f"herokuify: {errors.FONTS_WITHOUT_CORS(bucket=s3.bucket)}")
-    return PublishResult(len(plan.uploads), len(plan.unchanged) + stale, stale, bytes_sent, record)
+    return PublishResult(
+        len(plan.uploads), len(plan.unchanged) + stale, stale, uploaded.bytes_sent, record
+    )
 
 
 def _save(write: Callable[[], None], failed: list[str]) -> None:
@@ -228,17 +239,23 @@ def _newest_record(
         return releases.recorded_headers(client(), s3.bucket, newest)
 
 
+@dataclass(frozen=True)
+class _Sent:
+    bytes_sent: int
+    acl_refused: bool  # so the files went without it
+    given: list[LocalFile]  # each file sent, with the headers its object was given
+
+
 def _upload(
     client: Callable[[], Any],
     s3: S3Config,
     plan: UploadPlan,
     cache: UploadCache,
     settings: UploadSettings,
-) -> int:
-    """Send the planned uploads and header updates, and record in the cache what S3 confirmed;
-    the bytes sent."""
+) -> _Sent:
+    """Send the planned uploads and header updates, and record in the cache what S3 confirmed."""
     if not plan.uploads and not plan.stale_headers:
-        return 0
+        return _Sent(0, False, [])
     # Imported only here: s3transfer is slow to import, and an unchanged redeploy sends
     # nothing.
     from herokuify_buildpack.upload import transfer
@@ -250,24 +267,34 @@ def _upload(
             files,
             concurrency=settings.concurrency,
             on_tick=lambda done, total, sent: output.info(
-                f"Uploaded {done} of {total} files ({sent / 1_048_576:.1f} MB)"
+                f"Uploaded {done} of {output.counted(total, 'file')} ({sent / 1_048_576:.1f} MB)"
             ),
         )
 
-    # New names first, the overwrites (of bytes or of headers) only once every new name is in:
-    # a build that fails before then has changed no object the running release serves.
-    report = send(plan.new)
-    held_back = plan.changed + plan.stale_headers if report.failed else []
-    if plan.changed and not held_back:
-        report.merge(send(plan.changed))
-    if plan.stale_headers and not held_back:
-        concurrency = settings.concurrency
-        report.merge(transfer.copy_headers(client(), s3.bucket, plan.stale_headers, concurrency))
-    sent = {file.key: file for file in plan.uploads + plan.stale_headers}
+    def copy(files: list[LocalFile]) -> transfer.TransferReport:
+        return transfer.copy_headers(client(), s3.bucket, files, settings.concurrency)
+
+    # HEROKUIFY_STATIC_ACL's ACL is the user's to give up, not the build's.
+    with transfer.AclDrop(client(), allowed=s3.static_acl is None) as acl:
+        # New names first, the overwrites (of bytes or of headers) only once every new name is
+        # in: a build that fails before then has changed no object the running release serves.
+        report = acl.again(send(plan.new), send)
+        held_back = plan.changed + plan.stale_headers if report.failed else []
+        if plan.changed and not held_back:
+            report.merge(acl.again(send(plan.changed), send))
+        if plan.stale_headers and not held_back:
+            report.merge(acl.again(copy(plan.stale_headers), copy))
+    if acl.dropped:
+        output.info(
+            f"The store refused the {acl.refused_acl} ACL: static files go without one from now "
+            "on (HEROKUIFY_STATIC_ACL=none skips asking the bucket)"
+        )
+    given = [acl.given(file) for file in plan.uploads + plan.stale_headers]
+    sent = {file.key: file for file in given}
     for key, remote_etag in report.confirmed.items():
         cache.record(sent[key], remote_etag)
     if not report.failed:
-        return report.bytes_sent
+        return _Sent(report.bytes_sent, acl.dropped, given)
 
     from herokuify_buildpack.bucket.client import explain
 
@@ -278,8 +305,14 @@ def _upload(
         failed=len(report.failed),
         tried=len(sent) - len(held_back),
         cause=cause,
-        held_back=f" {len(held_back)} changed files were held back." if held_back else "",
+        held_back=_held_back(len(held_back)),
     ) from exc
+
+
+def _held_back(count: int) -> str:
+    if not count:
+        return ""
+    return f" {output.counted(count, 'changed file')} {'was' if count == 1 else 'were'} held back."
 
 
 def _mark_the_prefix(
@@ -342,7 +375,10 @@ def _finish_release(
     if pruned.kept_releases < keep:
         output.info(f"Pruning waits for {keep} recorded releases; {pruned.kept_releases} so far")
         return record
-    output.info(f"Pruned {pruned.deleted} objects that none of the last {keep} releases use")
+    output.info(
+        f"Pruned {output.counted(pruned.deleted, 'object')} that none of the last {keep} "
+        "releases use"
+    )
     if not pruned.finished:
         output.info("This prune ran out of its time; the next deploy deletes the rest")
     return record

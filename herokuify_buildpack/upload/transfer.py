@@ -11,15 +11,18 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any
 
 from s3transfer.manager import TransferConfig, TransferManager
 from s3transfer.subscribers import BaseSubscriber
 
+from herokuify_buildpack.bucket.client import refuses_acl
 from herokuify_buildpack.upload.etag import PART_SIZE
 from herokuify_buildpack.upload.localfiles import LocalFile
 
 _CONFIRMING_OPERATIONS = ("PutObject", "CompleteMultipartUpload")
+_ACL_CARRYING_OPERATIONS = ("PutObject", "CreateMultipartUpload", "CopyObject")
 
 
 @dataclass
@@ -125,6 +128,89 @@ def copy_headers(
         except Exception as exc:
             report.failed.append((file, exc))
     return report
+
+
+class AclDrop:
+    """Once the store refuses an object's ACL, takes it off every later request of the upload
+    (see bucket/aclrefusal.py), where it is ``allowed``: HEROKUIFY_STATIC_ACL unset.
+
+    Requests already sent when the first refusal comes back are refused too, at most one for
+    each request in flight; ``again`` sends their files once more, without the ACL."""
+
+    def __init__(self, client: Any, allowed: bool) -> None:
+        self.client = client
+        self.allowed = allowed
+        self.refused_acl: str | None = None  # the ACL the store refused, once it has
+        self._refused: set[str] = set()  # keys whose request the store refused for its ACL
+        self._taken: set[str] = set()  # keys whose request with the ACL the store took
+        self._lock = threading.Lock()
+        self._handlers = [
+            (f"{event}.s3.{operation}", handler)
+            for operation in _ACL_CARRYING_OPERATIONS
+            for event, handler in (
+                ("before-parameter-build", self._strip),
+                ("after-call", self._notice),
+            )
+        ]
+
+    def __enter__(self) -> AclDrop:
+        if self.allowed:
+            for event_name, handler in self._handlers:
+                self.client.meta.events.register(event_name, handler)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self.allowed:
+            for event_name, handler in self._handlers:
+                self.client.meta.events.unregister(event_name, handler)
+
+    @property
+    def dropped(self) -> bool:
+        return self.refused_acl is not None
+
+    def again(
+        self, report: TransferReport, send: Callable[[list[LocalFile]], TransferReport]
+    ) -> TransferReport:
+        """``report``, with the files the store refused for their ACL sent once more without
+        it by ``send``."""
+        with self._lock:
+            refused = [file for file, _ in report.failed if file.key in self._refused]
+        if not refused:
+            return report
+        keys = {file.key for file in refused}
+        report.failed = [(file, exc) for file, exc in report.failed if file.key not in keys]
+        report.merge(send([file.without_acl() for file in refused]))
+        return report
+
+    def given(self, file: LocalFile) -> LocalFile:
+        """``file`` with the headers its object was given: without the ACL once it was dropped,
+        unless the store took it before."""
+        with self._lock:
+            kept = not self.dropped or file.key in self._taken
+        return file if kept else file.without_acl()
+
+    def _strip(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        if self.dropped:
+            params.pop("ACL", None)
+        context["herokuify_acl"] = (params.get("Key"), params.get("ACL"))
+
+    def _notice(
+        self, http_response: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any
+    ) -> None:
+        key, acl = context.get("herokuify_acl", (None, None))
+        if not acl:
+            return
+        with self._lock:
+            if http_response.status_code < 300:
+                self._taken.add(key)
+            elif refuses_acl(parsed):
+                self.refused_acl = acl
+                self._refused.add(key)
 
 
 def _record_confirmations(client: Any, confirmed: dict[str, str]) -> Callable[[], None]:

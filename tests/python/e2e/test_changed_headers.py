@@ -20,7 +20,7 @@ from herokuify_dev.proxy import running_proxy
 
 RECORDS = "static/.herokuify/releases/"
 DONE = re.compile(
-    r"Done: (\d+) files uploaded, (\d+) unchanged, (?:(\d+) of them given new headers)?"
+    r"Done: (\d+) files? uploaded, (\d+) unchanged, (?:(\d+) of them given new headers)?"
 )
 LOCAL_ONLY = {"staticfiles.json", "CACHE/manifest.json"}
 ANONYMOUS_READ = 1  # each build reads one static object as a browser would (publicread.py)

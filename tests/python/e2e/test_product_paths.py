@@ -26,7 +26,7 @@ from herokuify_dev.dyno import asset_urls, running_dyno
 from herokuify_dev.proxy import running_proxy
 
 FIXTURES = Path(__file__).resolve().parents[3] / "test-fixtures"
-DONE = re.compile(r"^-----> Done: (\d+) files uploaded, (\d+) unchanged, ", re.MULTILINE)
+DONE = re.compile(r"^-----> Done: (\d+) files? uploaded, (\d+) unchanged, ", re.MULTILINE)
 RECORDS = "static/.herokuify/releases/"
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT_LIVED = "public, max-age=300"

@@ -30,7 +30,7 @@ FIXTURE = Path(__file__).resolve().parents[3] / "test-fixtures" / "compressor"
 RECORDS = "static/.herokuify/releases/"
 # Manifests the app reads from the slug at run time; never uploaded.
 LOCAL_ONLY = {"staticfiles.json", "CACHE/manifest.json"}
-DONE = re.compile(r"Done: (\d+) files uploaded, (\d+) unchanged")
+DONE = re.compile(r"Done: (\d+) files? uploaded, (\d+) unchanged")
 DONE_SECONDS = re.compile(r" sent in (\d+\.\d) s to ")
 # Steps that run beside the build's own thread, in another process.
 BESIDE = (steptimes.HASHING, steptimes.LISTING)

@@ -56,7 +56,7 @@ def named_file(line: str, static_root: Path) -> str:
 
 
 def cleared_count(result) -> int:
-    found = re.findall(r"Cleared STATIC_ROOT of (\d+) files", result.outputs["compile"])
+    found = re.findall(r"Cleared STATIC_ROOT of (\d+) files?", result.outputs["compile"])
     assert len(found) == 1, result.outputs["compile"]
     return int(found[0])
 

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import json
 import shutil
+import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from herokuify_buildpack.bucket import pruning, releases, rules
+from herokuify_buildpack.bucket.publicread import public_read_policy
 from herokuify_dev.aging import Aging
+from herokuify_dev.dyno import asset_urls, running_dyno
 from herokuify_dev.localbuild import not_pushed
 from herokuify_dev.proxy import Request, Response, running_proxy
 from herokuify_dev.stores import StoreProfile
@@ -98,6 +101,82 @@ def test_a_store_builds_prunes_and_holds_every_byte(
     grants = s3_client.get_object_acl(Bucket=bucket, Key=next(iter(files)))["Grants"]
     public = any(grant["Grantee"].get("URI") == PUBLIC for grant in grants)
     assert public == (store not in ("aws-acls-disabled", "r2")), grants
+
+
+def test_a_store_that_says_it_takes_acls_and_refuses_them_gets_files_without(
+    build, config_vars, s3_server, s3_client, bucket
+):
+    """Issue 22: GetBucketOwnershipControls answers "not found", which on AWS means ACLs are on,
+    and every write with x-amz-acl is refused, as on R2. The first refusal turns the ACL off for
+    the rest of the upload, in one line; the files refused are sent again without it, at most
+    one refusal for each request in flight, and the page's assets are served. Redeploys, with
+    the build cache or a new one, then send nothing and are refused nothing."""
+    # Public reads as R2 gives them, a bucket setting: here the policy the README gives.
+    s3_client.put_bucket_policy(Bucket=bucket, Policy=public_read_policy(bucket, "static"))
+    concurrency = 4
+    with running_proxy(s3_server.endpoint_url) as proxy:
+        store = StoreProfile.named("r2-ownership-not-found", proxy)
+        settings = config_vars | {
+            "AWS_S3_ENDPOINT_URL": proxy.endpoint_url,
+            "HEROKUIFY_UPLOAD_CONCURRENCY": str(concurrency),
+        }
+        first = build("compressor", settings)
+        assert first.ok, first.output
+        first_seen, first_refused = list(store.seen), list(store.refused)
+        with running_dyno(first.build_dir, settings) as dyno:
+            urls = asset_urls(dyno.get("/"))
+        served = {}
+        for url in urls:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                served[url] = response.status
+        store.seen.clear()
+        store.refused.clear()
+        again = build("compressor", settings, cache_dir=first.cache_dir)
+        fresh = build("compressor", settings)  # a new CACHE_DIR: the bucket alone says
+
+    said = [line for line in first.output.splitlines() if "refused the public-read ACL" in line]
+    assert " !     " not in first.output, first.output
+    assert len(said) == 1 and "HEROKUIFY_STATIC_ACL=none" in said[0], said
+    files = release_files_plain(first.build_dir / "staticfiles")
+    assert f"Done: {len(files)} files uploaded, 0 unchanged" in first.output
+    for key, path in files.items():
+        assert s3_client.get_object(Bucket=bucket, Key=key)["Body"].read() == path.read_bytes()
+        grants = s3_client.get_object_acl(Bucket=bucket, Key=key)["Grants"]
+        assert not any(grant["Grantee"].get("URI") == PUBLIC for grant in grants), key
+    # What the store refused: its answer about ownership, and one upload per request in flight
+    # at most, each sent again without the ACL.
+    refused_puts = [target.key for target, _ in first_refused if target.operation == "PutObject"]
+    assert 1 <= len(refused_puts) <= concurrency, refused_puts
+    assert {target.operation for target, _ in first_refused} == {
+        "GetBucketOwnershipControls",
+        "PutObject",
+    }
+    puts = [target.key for target in first_seen if target.operation == "PutObject"]
+    # Each file once, the refused again, the release record and the note about ACLs.
+    assert len(puts) == len(files) + len(refused_puts) + 2, len(puts)
+    bucket_url = f"{settings['AWS_S3_ENDPOINT_URL']}/{bucket}/static/"
+    assets = [url for url in urls if url.startswith(bucket_url)]
+    assert any("/CACHE/css/" in url for url in assets), urls
+    assert any("/CACHE/js/" in url for url in assets), urls
+    assert all(served[url] == 200 for url in assets), served
+
+    for result in (again, fresh):
+        assert result.ok, result.output
+        assert f"Done: 0 files uploaded, {len(files)} unchanged, " in result.output
+        assert "refused the public-read ACL" not in result.output
+    writes = [t for t in store.seen if t.operation in ("PutObject", "CopyObject")]
+    assert writes == [], writes
+    refused = {target.operation for target, _ in store.refused}
+    assert refused == {"GetBucketOwnershipControls"}, store.refused
+
+
+def release_files_plain(static_root: Path) -> dict[str, Path]:
+    """Every file the build uploads from ``static_root``, by its key."""
+    return {
+        f"static/{path.relative_to(static_root).as_posix()}": path
+        for path in static_root.rglob("*")
+        if path.is_file() and path.relative_to(static_root).as_posix() not in LOCAL_ONLY
+    }
 
 
 def test_blocked_public_reads_are_named_with_the_policy_that_fixes_them(

@@ -41,7 +41,7 @@ FIXTURE = Path(__file__).resolve().parents[3] / "test-fixtures" / "compressor"
 RECORDS = "static/.herokuify/releases/"
 # Manifests the app reads from the slug at run time; never uploaded.
 LOCAL_ONLY = {"staticfiles.json", "CACHE/manifest.json"}
-DONE = re.compile(r"Done: (\d+) files uploaded, (\d+) unchanged")
+DONE = re.compile(r"Done: (\d+) files? uploaded, (\d+) unchanged")
 ERROR = " !     herokuify:"
 PLATFORM_ERROR = " !     Push rejected, failed to compile app."
 READ_TIMEOUT = 2  # HEROKUIFY_S3_READ_TIMEOUT: a stall costs seconds, not minutes

@@ -34,7 +34,7 @@ from herokuify_dev.transcript import Transcript
 
 FIXTURE = Path(__file__).resolve().parents[3] / "test-fixtures" / "compressor"
 LOCAL_ONLY = {"staticfiles.json", "CACHE/manifest.json"}
-PRUNED = re.compile(r"Pruned (\d+) objects")
+PRUNED = re.compile(r"Pruned (\d+) objects?")
 # Each release's own stylesheet: its hashed name, and the bundle that holds it, are its alone.
 RELEASES = {
     f"v{n}": {"shop/base.css": f"body {{ color: #{n}{n}{n}; }}\n".encode()} for n in range(1, 5)

@@ -37,6 +37,7 @@ from herokuify_buildpack.upload.localfiles import scan
 from herokuify_buildpack.upload.plan import KnownHeaders, plan_uploads
 from herokuify_dev.proxy import running_proxy
 from herokuify_dev.s3server import make_client
+from herokuify_dev.stores import StoreProfile
 
 PREFIX = "static"
 NO_REQUESTS = {"PUT": 0, "GET": 0, "LIST": 0, "HEAD": 0, "DELETE": 0, "POST": 0}
@@ -247,6 +248,40 @@ def test_headers_that_changed_are_given_by_copies_without_bytes(
         assert head["ContentType"] == file.content_type
         assert is_public(s3_client, bucket, file.key)
         assert copied.confirmed[file.key] == head["ETag"].strip('"') == file.etag
+
+
+@pytest.mark.parametrize("chosen", [False, True])
+def test_an_acl_the_store_refuses_is_dropped_from_the_first_refusal_on(
+    tmp_path, config_vars, bucket, s3_client, proxy, chosen
+):
+    """A store that said it takes ACLs and refuses them: once it refuses one, uploads, multipart
+    uploads and copies go without the ACL, and the files refused, at most one per request in
+    flight (4 here), are sent again without it. An ACL that HEROKUIFY_STATIC_ACL chose is never
+    dropped: every file fails."""
+    store = StoreProfile.named("r2-ownership-not-found", proxy)
+    small = {f"css/{n:02}.css": os.urandom(100 + n) for n in range(12)}
+    write_files(tmp_path, {**small, "big.bin": os.urandom(PART_SIZE + 1)})
+    files = scan_root(tmp_path)
+    client = product_client(config_vars, proxy.endpoint_url)
+
+    with transfer.AclDrop(client, allowed=not chosen) as acl:
+        report = acl.again(upload(client, bucket, files), lambda left: upload(client, bucket, left))
+        copied = transfer.copy_headers(client, bucket, files[:3], 4)
+    if chosen:
+        assert len(report.failed) == len(files) and report.confirmed == {}
+        assert not acl.dropped and acl.given(files[0]) == files[0]
+        return
+    assert report.failed == [] and copied.failed == []
+    assert set(report.confirmed) == {file.key for file in files}
+    assert acl.refused_acl == "public-read"
+    assert [acl.given(file) for file in files] == [file.without_acl() for file in files]
+    refused = [target.operation for target, _ in store.refused]
+    assert 1 <= len(refused) <= 4, refused
+    assert set(refused) <= {"PutObject", "CreateMultipartUpload"}, refused
+    for file in files:
+        assert not is_public(s3_client, bucket, file.key)
+        body = s3_client.get_object(Bucket=bucket, Key=file.key)["Body"].read()
+        assert body == file.path.read_bytes()
 
 
 def test_only_confirmed_uploads_are_recorded(tmp_path, bucket, s3_client, proxy):
