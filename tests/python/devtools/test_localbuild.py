@@ -2,6 +2,7 @@ import json
 import os
 import queue
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -233,7 +234,8 @@ def test_copy_ignores(standins, tmp_path, fake_bp):
 def test_local_build_on_another_platform(platform, config_vars, s3_client, bucket):
     """The README's `script/local-build --platform ...`, against the session's S3 server."""
     env_args = [arg for name, value in config_vars.items() for arg in ("--env", f"{name}={value}")]
-    platform_args = ["--platform", platform, *env_args]
+    shown = readme_local_build("--platform")  # "--platform cnb   # or dokku"
+    platform_args = [*shown[:-1], platform, *env_args]
     done = subprocess.run(
         [sys.executable, "-m", "herokuify_dev.localbuild", FIXTURES / "compressor", *platform_args],
         cwd=REPO,
@@ -270,6 +272,19 @@ SHELL = {
     for name, value in os.environ.items()
     if not name.startswith(("AWS_", "BUCKETEER_", "HEROKUIFY_"))
 }
+
+
+def readme_local_build(option: str = "") -> list[str]:
+    """What follows `path/to/app` on the README's "Rehearse locally" line that has ``option``
+    (the plain line when none): the tests run these, so the README shows what they run."""
+    section = (REPO / "README.md").read_text().split("## Rehearse locally\n", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    for line in block.splitlines():
+        words = shlex.split(line, comments=True)
+        assert words[:2] == ["script/local-build", "path/to/app"], line
+        if (option in words) if option else len(words) == 2:
+            return words[2:]
+    raise AssertionError(f"the README shows no script/local-build line with {option!r}")
 
 
 def local_build(*args: object, **shell: str) -> subprocess.CompletedProcess[str]:
@@ -704,7 +719,7 @@ def test_a_fresh_startproject_app_builds_as_the_quickstart_configures_heroku(
     run_in(app, "git add -A && git commit -qm 'Static and media on S3'")
     (app / "uncommitted.txt").write_text("not pushed")
     state = tmp_path / "state"
-    done = local_build(app, "--state-dir", state, "--keep")
+    done = local_build(app, *readme_local_build(), "--state-dir", state, "--keep")
     build_dir = re.search(r"BUILD_DIR (\S+) \(kept\)", done.stdout)
     try:
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -734,7 +749,7 @@ def test_local_doctor_apply_adds_the_lifecycle_rule_and_the_local_bucket_keeps_i
     app = tmp_path / "app"
     shutil.copytree(FIXTURES / "minimal", app, ignore=localbuild.not_pushed)
     state = tmp_path / "state"
-    applied = local_build(app, "--state-dir", state, "--doctor", "--apply")
+    applied = local_build(app, *readme_local_build("--apply"), "--state-dir", state)
     assert applied.returncode == 0, applied.stdout[-3000:] + applied.stderr[-3000:]
     before, after = applied.stdout.split("-----> Checking again\n")
     assert "FAIL lifecycle: no rule aborts incomplete multipart uploads" in before
@@ -760,7 +775,7 @@ def test_serve_runs_the_slug_as_a_web_dyno_until_ctrl_c(font_app, run_in, tmp_pa
     run_in(font_app, "git init -q && git add -A && git commit -qm app")
     with subprocess.Popen(
         [sys.executable, "-m", "herokuify_dev.localbuild", font_app, "--state-dir",
-         tmp_path / "state", "--serve"],
+         tmp_path / "state", *readme_local_build("--serve")],
         cwd=REPO, env={**SHELL, "PYTHONPATH": str(REPO)},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,  # a group of its own, as a terminal's foreground job has
