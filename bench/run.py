@@ -203,7 +203,8 @@ class Bench:
         result = measure.run(cmd, env, cwd, timeout or self.args.timeout, log)
         counts = s3.counter.counts() if s3 else {kind: 0 for kind in measure.KINDS}
         state = f"{result.wall:.1f} s" if result.finished else _unfinished(result)
-        print(f"{state}, CPU {result.cpu_seconds:.2f} s, {_counts_text(counts)}", flush=True)
+        requests = f", {_counts_text(counts)}" if any(counts.values()) else ""
+        print(f"{state}, CPU {result.cpu_seconds:.2f} s{requests}", flush=True)
         return result, counts, s3.counter.max_in_flight if s3 else 0
 
 
