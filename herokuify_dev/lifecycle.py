@@ -6,6 +6,9 @@ buildpacks/spec buildpack.md for Buildpack API 0.10 and platform.md for Platform
 - detect (buildpack.md "Detection", "Phase #1: Detection"): each buildpack's bin/detect runs in
   the app dir with CNB_BUILD_PLAN_PATH, CNB_PLATFORM_DIR and CNB_BUILDPACK_DIR; 0 passes, 100
   fails, anything else is an error. Build plans are resolved as trials over the "or" branches.
+  A buildpack whose id is already in the group is passed over, as the lifecycle's detector does
+  (buildpacks/lifecycle phase/detector.go, detectGroup: hasIDForKind, then continue): one id
+  runs at one place in a group, its first.
 - restore (buildpack.md "Layer Types", table and "Launch Layers"): a cached layer comes back
   whole, without its [types]; a launch-only layer comes back as its metadata alone; other layers
   never.
@@ -97,7 +100,11 @@ class Lifecycle:
         transcript: Transcript,
     ) -> None:
         self.root = root
-        self.buildpacks = [Buildpack.load(path) for path in buildpacks]
+        loaded = [Buildpack.load(path) for path in buildpacks]
+        # A repeated id is passed over (see the module's docstring), before its detect can run.
+        self.buildpacks = [
+            bp for i, bp in enumerate(loaded) if bp.id not in {b.id for b in loaded[:i]}
+        ]
         self.base_env = dict(base_env)
         self.transcript = transcript
         self.workspace = root / "workspace"

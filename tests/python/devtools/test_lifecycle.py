@@ -290,3 +290,14 @@ def test_a_plan_entry_goes_to_the_first_provider_only(tmp_path, app):
     root = tmp_path / "platform-root"
     assert (root / "plan-first.toml").read_text() == '[[entries]]\nname = "python"\n'
     assert (root / "plan-second.toml").read_text() == ""
+
+
+def test_a_buildpack_listed_twice_runs_once_in_its_first_place(tmp_path, app):
+    """Why a step before heroku/python needs an id of its own: the lifecycle passes over an id
+    that is already in the group."""
+    log = '"$CNB_LAYERS_DIR/../../ran.log"'
+    twice = buildpack(tmp_path, "twice", f"echo twice >> {log}")
+    middle = buildpack(tmp_path, "middle", f"echo middle >> {log}")
+    cycle = lifecycle(tmp_path, twice, middle, twice)
+    assert cycle.build(app, {}).ok, cycle.transcript.text
+    assert (tmp_path / "platform-root" / "ran.log").read_text() == "twice\nmiddle\n"
