@@ -1,5 +1,6 @@
-"""Builds an app the way a Cloud Native Buildpack platform does (`pack build`, Heroku Fir):
-heroku/python's stand-in, then this buildpack, through the lifecycle stand-in; and runs the image.
+"""Builds an app the way a Cloud Native Buildpack platform does (`pack build`, Heroku Fir): the
+group docs/platforms.md gives (herokuify/django-s3-prepare, heroku/python's stand-in, then this
+buildpack) through the lifecycle stand-in; and runs the image.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from herokuify_dev.cnbpython import write_buildpack
 from herokuify_dev.dyno import CLEAN_PATH, Dyno, procfile_command, running_process
 from herokuify_dev.lifecycle import Lifecycle, LifecycleResult
 from herokuify_dev.localbuild import REPO_ROOT
+from herokuify_dev.package import PREPARE_DIR
 from herokuify_dev.s3server import free_port
 from herokuify_dev.standin import StandIn
 from herokuify_dev.transcript import Transcript
@@ -39,16 +41,19 @@ def build_app_cnb(
     root: Path,
     transcript: Transcript | None = None,
     buildpack_dir: Path = REPO_ROOT,
+    prepare_dir: Path | None = PREPARE_DIR,
 ) -> CnbBuild:
     """Builds ``app_dir`` under ``root``; a later build under the same root is a rebuild, with
-    the cache and the previous image."""
+    the cache and the previous image. ``prepare_dir=None`` leaves the prepare buildpack out of
+    the group, as an app that lists only heroku/python and this buildpack does."""
     root.mkdir(parents=True, exist_ok=True)
     python_buildpack = write_buildpack(root / "heroku-python-standin", standin)
     base_env = {"PATH": CLEAN_PATH, "HOME": str(root / "home")}
     (root / "home").mkdir(exist_ok=True)
-    lifecycle = Lifecycle(
-        root, [python_buildpack, buildpack_dir], base_env, transcript or Transcript()
-    )
+    group = [python_buildpack, buildpack_dir]
+    if prepare_dir is not None:
+        group.insert(0, prepare_dir)
+    lifecycle = Lifecycle(root, group, base_env, transcript or Transcript())
     return CnbBuild(lifecycle, lifecycle.build(app_dir, config_vars))
 
 

@@ -1,6 +1,6 @@
 """The buildpack as a platform takes it: a release tag's files, less what .packignore lists.
 
-    script/package [--ref TAG] DEST
+    script/package [--ref TAG] [--prepare] DEST
 
 The files come from the tag through `git archive`, so nothing uncommitted ships, and the tag must
 be "v" and the version its own files set (herokuify_buildpack/__init__.py's __version__, which
@@ -8,6 +8,11 @@ buildpack.toml repeats). Without --ref, the tag is the work tree's version's; --
 another release, such as an older one. `pack build --buildpack DEST` takes the folder as it is,
 and `pack buildpack package` makes an image of it. Both APIs' entry points (bin/detect,
 bin/compile, bin/release, bin/build) are in it.
+
+With --prepare, DEST is instead the same release's herokuify/django-s3-prepare (cnb-prepare/),
+the CNB that goes before heroku/python (docs/platforms.md). Its lib/ and herokuify_buildpack/
+are links to the repo's own folders, which it holds as copies: a platform takes each buildpack
+as a folder of its own.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 VERSION_FILE = "herokuify_buildpack/__init__.py"
 DESCRIPTOR = "buildpack.toml"
 PACKIGNORE = ".packignore"
+PREPARE = "cnb-prepare"
+PREPARE_DIR = REPO_ROOT / PREPARE
 
 
 class PackageError(Exception):
@@ -70,10 +77,12 @@ def copy_work_tree(dest: Path, repo: Path = REPO_ROOT) -> Path:
     return dest
 
 
-def package_release(dest: Path, ref: str | None = None, repo: Path = REPO_ROOT) -> str:
+def package_release(
+    dest: Path, ref: str | None = None, repo: Path = REPO_ROOT, prepare: bool = False
+) -> str:
     """Exports the tag ``ref`` (by default "v" and the work tree's version) into ``dest``, which
     must not exist yet, less .packignore, and returns the tag. Nothing is written if the tag is
-    missing or its files set another version."""
+    missing or its files set another version. With ``prepare``, the prepare buildpack."""
     tag = ref or release_tag(package_version((repo / VERSION_FILE).read_text()))
     with tarfile.open(fileobj=io.BytesIO(_archive(repo, tag, default=ref is None))) as archive:
 
@@ -89,10 +98,39 @@ def package_release(dest: Path, ref: str | None = None, repo: Path = REPO_ROOT) 
             return member.read().decode()
 
         _check_versions(tag, read(VERSION_FILE), read(DESCRIPTOR))
+        if prepare:
+            descriptor = f"{PREPARE}/{DESCRIPTOR}"
+            _check_versions(tag, read(VERSION_FILE), read(descriptor), descriptor)
         patterns = parse_patterns(read(PACKIGNORE))
-        kept = [item for item in archive.getmembers() if not is_ignored(Path(item.name), patterns)]
+        members = archive.getmembers()
+        if prepare:
+            members = _prepare_members(members)
+        kept = [item for item in members if not is_ignored(Path(item.name), patterns)]
         archive.extractall(dest, members=kept, filter="data")
     return tag
+
+
+def _prepare_members(members: list[tarfile.TarInfo]) -> list[tarfile.TarInfo]:
+    """cnb-prepare/'s files, at the top, and in place of each of its links to a folder of the
+    repo ("../lib"), that folder's files."""
+    prefix = f"{PREPARE}/"
+    linked = {
+        item.name.removeprefix(prefix): item.linkname.removeprefix("../")
+        for item in members
+        if item.name.startswith(prefix) and item.issym() and item.linkname.startswith("../")
+    }
+    chosen: list[tarfile.TarInfo] = []
+    for item in members:
+        if item.name.startswith(prefix) and item.name.removeprefix(prefix) not in linked:
+            chosen.append(_renamed(item, item.name.removeprefix(prefix)))
+        for name, folder in linked.items():
+            if item.name == folder or item.name.startswith(f"{folder}/"):
+                chosen.append(_renamed(item, name + item.name.removeprefix(folder)))
+    return chosen
+
+
+def _renamed(item: tarfile.TarInfo, name: str) -> tarfile.TarInfo:
+    return item.replace(name=name, deep=False)
 
 
 def _archive(repo: Path, tag: str, default: bool) -> bytes:
@@ -123,7 +161,9 @@ def _archive(repo: Path, tag: str, default: bool) -> bytes:
     return done.stdout
 
 
-def _check_versions(tag: str, version_source: str, descriptor: str) -> None:
+def _check_versions(
+    tag: str, version_source: str, descriptor: str, descriptor_name: str = DESCRIPTOR
+) -> None:
     version = package_version(version_source)
     if tag != release_tag(version):
         raise PackageError(
@@ -133,8 +173,8 @@ def _check_versions(tag: str, version_source: str, descriptor: str) -> None:
     described = tomllib.loads(descriptor)["buildpack"]["version"]
     if described != version:
         raise PackageError(
-            f"tag {tag}: {DESCRIPTOR} says version {described}, __version__ {version}; "
-            "a release sets one in both"
+            f"tag {tag}: {descriptor_name} says version {described}, __version__ {version}; "
+            "a release sets one in each"
         )
 
 
@@ -149,16 +189,22 @@ def main(argv: list[str] | None = None) -> int:
         metavar="TAG",
         help="the release tag to package (default: v and the work tree's __version__)",
     )
+    parser.add_argument(
+        "--prepare",
+        action="store_true",
+        help="package herokuify/django-s3-prepare, the CNB that goes before heroku/python",
+    )
     parser.add_argument("dest", type=Path, help="a folder that does not exist yet")
     args = parser.parse_args(argv)
     if args.dest.exists():
         parser.error(f"{args.dest} exists already")
     try:
-        tag = package_release(args.dest, args.ref)
+        tag = package_release(args.dest, args.ref, prepare=args.prepare)
     except PackageError as exc:
         print(f" !     {exc}", file=sys.stderr)
         return 1
-    print(f"-----> Packaged {tag} into {args.dest}")
+    what = f"{tag}'s herokuify/django-s3-prepare" if args.prepare else tag
+    print(f"-----> Packaged {what} into {args.dest}")
     return 0
 
 

@@ -15,5 +15,5 @@ Build again with BUILDPACK_XTRACE=1 in the build's environment to see each comma
 
 errors::no_python_cnb() {
 	output::error "herokuify: no Python from an earlier buildpack in this build. Put heroku/python before this buildpack:
-pack build APP --buildpack heroku/python --buildpack herokuify/django-s3, or the same order in project.toml"
+pack build APP --buildpack herokuify/django-s3-prepare --buildpack heroku/python --buildpack herokuify/django-s3, or the same order in project.toml"
 }

@@ -33,7 +33,9 @@ helper::install() {
 	local target="$1"
 	mkdir -p "${target}"
 	rm -rf "${target}/herokuify_buildpack"
-	cp -R "${BUILDPACK_DIR}/herokuify_buildpack" "${target}/herokuify_buildpack"
+	mkdir "${target}/herokuify_buildpack"
+	# "/.": what the folder holds, also where it is a link (cnb-prepare's, in this repository).
+	cp -R "${BUILDPACK_DIR}/herokuify_buildpack/." "${target}/herokuify_buildpack"
 	find "${target}/herokuify_buildpack" -name __pycache__ -prune -exec rm -rf {} +
 }
 

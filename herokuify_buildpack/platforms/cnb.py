@@ -11,12 +11,14 @@ Types", "Environment"):
   platform uses .profile.d;
 - the ``upload-cache`` cache layer, which keeps the upload cache and the listing cuts between
   builds, as CACHE_DIR does;
-- heroku/python (buildpacks-python) before it, which runs collectstatic itself.
+- heroku/python (buildpacks-python) before it, which runs collectstatic itself, with the
+  settings herokuify/django-s3-prepare (cnb-prepare/) gave it, if that buildpack came first.
 Nothing is written into another buildpack's layers.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -28,12 +30,23 @@ from herokuify_buildpack.platforms import handover
 
 HELPER_LAYER = "helper"
 CACHE_LAYER = "upload-cache"
+# What herokuify/django-s3-prepare's layer sets DJANGO_SETTINGS_MODULE to for later buildpacks.
+PREPARED_SETTINGS = "herokuify_buildpack.platforms.cnbsettings"
+PREPARE_ID = "herokuify/django-s3-prepare"
 
 
 class CnbPlatform:
-    def __init__(self, layers_dir: Path) -> None:
+    def __init__(
+        self, layers_dir: Path, manage_py: str, collectstatic_settings: str | None
+    ) -> None:
+        """``manage_py``: where bin/detect's rule found it, relative to the app dir.
+        ``collectstatic_settings``: DJANGO_SETTINGS_MODULE in the build's environment, as
+        heroku/python's collectstatic had it before this buildpack (the same for every later
+        buildpack: the lifecycle gives each the env of the build layers before it)."""
         self.helper = layers_dir / HELPER_LAYER
         self.launch_env = self.helper / "env.launch"
+        self.manage_py = manage_py
+        self.collectstatic_settings = collectstatic_settings
 
     def launch_with(self, settings_module: str | None) -> str | None:
         if settings_module is None:
@@ -42,9 +55,24 @@ class CnbPlatform:
         return f"Processes load it through the {HELPER_LAYER} layer's launch environment"
 
     def earlier_collectstatic(self, config: Config) -> str:
+        if self.manage_py != "manage.py":  # buildpacks-python src/django.rs
+            return "heroku/python skipped its collectstatic: manage.py is not at the app root"
+        again = "collecting again, with links, for the upload"
+        if self.collectstatic_settings == PREPARED_SETTINGS:
+            return (
+                f"heroku/python's collectstatic ran with {PREPARED_SETTINGS} ({PREPARE_ID}), "
+                f"to local disk; {again}"
+            )
+        if config.keep_settings_module:
+            return f"heroku/python's collectstatic ran with the app's own settings; {again}"
+        if config.settings_module:
+            return (
+                f"heroku/python's collectstatic ran with {config.settings_module}, the "
+                f"DJANGO_SETTINGS_MODULE config var; {again}"
+            )
         return (
-            "heroku/python runs collectstatic itself with the app's own settings, on every CNB "
-            "build of an app with manage.py at its root; collecting again with the S3 settings"
+            f"heroku/python's collectstatic ran with the app's own settings; {again}. With "
+            f"{PREPARE_ID} before heroku/python, it needs no STATIC_ROOT (docs/platforms.md)"
         )
 
 
@@ -72,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     layers_dir = args.layers_dir.resolve()
     write_layers(layers_dir)
+    # Read now: the build sets its own before Django starts.
+    platform = CnbPlatform(layers_dir, args.manage_py, os.environ.get("DJANGO_SETTINGS_MODULE"))
 
     def compile_with(env: dict[str, str], answers: BucketAnswers) -> None:
         # The app's packages: in heroku/python's venv layer, this very Python's prefix.
@@ -79,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         paths = BuildPaths(
             args.app_dir.resolve(), layers_dir / CACHE_LAYER, args.manage_py, packages_dir
         )
-        compile_app(paths, env, answers, CnbPlatform(layers_dir))
+        compile_app(paths, env, answers, platform)
 
     return handover.hand_over(args.env_dir, "$CNB_PLATFORM_DIR/env", args, compile_with)
 

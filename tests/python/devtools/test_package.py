@@ -10,10 +10,18 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from herokuify_buildpack import __version__
 from herokuify_dev.cnbbuild import build_app_cnb
-from herokuify_dev.package import DESCRIPTOR, VERSION_FILE, PackageError, package_release
+from herokuify_dev.package import (
+    DESCRIPTOR,
+    PREPARE_DIR,
+    VERSION_FILE,
+    PackageError,
+    package_release,
+)
+from herokuify_dev.standin import StandIn
 
 REPO = Path(__file__).resolve().parents[3]
 TAG = f"v{__version__}"
@@ -169,3 +177,52 @@ def test_bin_build_names_the_layers_the_cnb_adapter_writes():
     script = (REPO / "bin" / "build").read_text()
     assert f'"${{layers_dir}}/{CACHE_LAYER}"' in script
     assert f'"${{layers_dir}}/{HELPER_LAYER}"' in script
+
+
+def test_a_release_of_the_prepare_buildpack_holds_copies_not_links(release_repo, tmp_path):
+    packaged = tmp_path / "prepare"
+    assert package_release(packaged, repo=release_repo, prepare=True) == TAG
+    assert {path.name for path in packaged.iterdir()} == {
+        "bin",
+        "buildpack.toml",
+        "herokuify_buildpack",
+        "lib",
+    }
+    assert not [path for path in packaged.rglob("*") if path.is_symlink()]
+    assert (packaged / "herokuify_buildpack" / "platforms" / "cnbsettings.py").is_file()
+    assert (packaged / "lib" / "helper.sh").is_file()
+    for entry in ("detect", "build"):
+        assert (packaged / "bin" / entry).stat().st_mode & 0o111, entry
+    # And the other buildpack's release leaves it out.
+    package_release(tmp_path / "pkg", repo=release_repo)
+    assert not (tmp_path / "pkg" / PREPARE_DIR.name).exists()
+
+
+def test_the_two_packaged_buildpacks_build_an_app_whose_settings_set_no_static_root(
+    release_repo, tmp_path, config_vars, standins
+):
+    app = tmp_path / "app"
+    shutil.copytree(REPO / "test-fixtures" / "minimal", app)
+    settings = app / "minimal_site" / "settings.py"
+    settings.write_text(settings.read_text().replace("STATIC_ROOT =", "UNUSED_STATIC_ROOT ="))
+    package_release(tmp_path / "pkg", repo=release_repo)
+    package_release(tmp_path / "prepare", repo=release_repo, prepare=True)
+    minimal = standins("minimal")
+    build = build_app_cnb(
+        app,
+        config_vars,
+        StandIn(app, python=minimal.python, django=minimal.django),
+        tmp_path / "cnb",
+        buildpack_dir=tmp_path / "pkg",
+        prepare_dir=tmp_path / "prepare",
+    )
+    assert build.ok, build.output
+
+
+def test_the_prepare_buildpack_names_the_settings_module_the_cnb_adapter_knows():
+    from herokuify_buildpack.platforms.cnb import PREPARE_ID, PREPARED_SETTINGS
+
+    script = (PREPARE_DIR / "bin" / "build").read_text()
+    assert f'SETTINGS_MODULE="{PREPARED_SETTINGS}"' in script
+    descriptor = tomllib.loads((PREPARE_DIR / DESCRIPTOR).read_text())
+    assert descriptor["buildpack"]["id"] == PREPARE_ID

@@ -89,7 +89,10 @@ def test_cnb_build_rebuild_and_launch_without_dyno(
         cnb_vars = {**config_vars, "AWS_S3_ENDPOINT_URL": proxy.endpoint_url}
         first = build_app_cnb(FIXTURES / APP, cnb_vars, standin, root, Transcript())
         assert first.ok, first.output
-        assert "heroku/python runs collectstatic itself" in first.output
+        prepared = (
+            "heroku/python's collectstatic ran with herokuify_buildpack.platforms.cnbsettings"
+        )
+        assert prepared in first.output
         assert proxy.counts()["PUT"] > 100
 
         proxy.reset()
@@ -136,6 +139,10 @@ def test_cnb_keep_settings_module_leaves_django_settings_module_alone(
     assert "does not apply herokuify's storage settings" in build.output
     layers = build.lifecycle.layers / "herokuify_django-s3"
     assert not (layers / "helper" / "env.launch" / "DJANGO_SETTINGS_MODULE.override").exists()
+    # Nor does the prepare buildpack set it for heroku/python's collectstatic.
+    prepared = build.lifecycle.layers / "herokuify_django-s3-prepare" / "collect-settings"
+    assert (prepared / "env.build" / "PYTHONPATH.prepend").read_text() == str(prepared)
+    assert not (prepared / "env.build" / "DJANGO_SETTINGS_MODULE.override").exists()
 
 
 def test_cnb_without_a_python_buildpack_says_which_to_add(tmp_path, config_vars):

@@ -26,6 +26,13 @@ def test_buildpack_toml_names_the_package_version():
     assert (REPO / "LICENSE").read_text().startswith("MIT License\n")
 
 
+def test_the_prepare_buildpacks_toml_names_the_package_version():
+    descriptor = tomllib.loads((REPO / "cnb-prepare" / "buildpack.toml").read_text())
+    assert descriptor["buildpack"]["version"] == __version__
+    assert descriptor["api"] == "0.10"
+    assert descriptor["buildpack"]["licenses"] == [{"type": "MIT"}]
+
+
 def test_pyproject_names_the_package_version():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     assert project["version"] == __version__
