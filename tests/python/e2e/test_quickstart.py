@@ -1,11 +1,13 @@
-"""The README's quickstarts, followed line by line on a fresh `django-admin startproject` app.
+"""The quickstarts, followed line by line on a fresh `django-admin startproject` app whose
+settings nothing edits: the README's, and docs/platforms.md's for Fir.
 
 Shell lines run as they are, in the app; `heroku` and `dokku` lines become what the platform
 does with them (the buildpack order, the config vars), and the push is a build through the
-platform's own entry points: bin/* after Heroku's own heroku/python, or herokuish for Dokku.
-The Procfile's release process then runs in a one-off dyno, as both platforms run it before
-the new release serves. The "…" the README leaves for credentials are filled from the test's
-local S3 server.
+platform's own entry points: bin/* after Heroku's own heroku/python, herokuish for Dokku, or
+for Fir the group of the quickstart's project.toml through the stand-ins of the CNB lifecycle
+and of heroku/python's CNB. The Procfile's release process then runs in a one-off dyno, as
+Heroku and Dokku run it before the new release serves. The "…" the quickstarts leave for
+credentials are filled from the test's local S3 server.
 """
 
 from __future__ import annotations
@@ -16,22 +18,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from herokuify_buildpack import __version__
+from herokuify_dev.cnbbuild import CnbBuild, build_app_cnb, running_image
 from herokuify_dev.dyno import asset_urls, procfile_command, run_one_off, running_dyno
 from herokuify_dev.herokuish import BUILD_UID, build_app_dokku, dokku_host
 from herokuify_dev.localbuild import BuildResult
+from herokuify_dev.pythons import python_for
+from herokuify_dev.standin import StandIn
 from herokuify_dev.transcript import Transcript
 
 REPO = Path(__file__).resolve().parents[3]
 OURS = f"https://github.com/OWNER/herokuify-buildpack#v{__version__}"
 
 
-def quickstart_lines(heading: str) -> list[str]:
-    """The first shell block of the README's section ``heading``."""
-    readme = (REPO / "README.md").read_text()
-    section = readme.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
-    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+def quickstart_lines(
+    heading: str, language: str = "sh", page: Path = REPO / "README.md", marks: str = "##"
+) -> list[str]:
+    """The first ``language`` block of the section ``heading`` of ``page``, a ``marks``
+    heading, up to the next ## heading."""
+    section = page.read_text().split(f"\n{marks} {heading}\n", 1)[1].split("\n## ", 1)[0]
+    block = section.split(f"```{language}\n", 1)[1].split("```", 1)[0]
     return block.splitlines()
 
 
@@ -140,3 +148,92 @@ def test_the_dokku_quickstart_deploys_a_fresh_startproject_app(
     # herokuish builds the pushed commit: the app's folder as git left it.
     result = build_app_dokku(app, {**config_vars, **told.config}, dokku, Transcript())
     assert_released_and_served(result, config_vars, s3_client, bucket, user=BUILD_UID)
+
+
+# Heroku Fir, and any CNB platform ----------------------------------------------------------
+
+# Where the Fir quickstart is: its project.toml block, then its shell block.
+FIR_QUICKSTART = (REPO / "docs" / "platforms.md", "Quickstart on Fir")
+# What heroku/python's CNB prints when its collectstatic fails (buildpacks-python
+# src/errors.rs), and Django's reason on a fresh startproject app.
+COLLECTSTATIC_FAILED = "[Error: Unable to generate Django static files]"
+NO_STATIC_ROOT = "without having set the STATIC_ROOT setting to a filesystem path"
+
+
+def cnb_group(project_toml: Path) -> list[str]:
+    """The group, each entry as the buildpack it names: its id, or the image a uri names."""
+    group = tomllib.loads(project_toml.read_text())["io"]["buildpacks"]["group"]
+    return [entry.get("id") or entry["uri"].rsplit("/", 1)[1] for entry in group]
+
+
+def follow_fir_quickstart(run_in, app: Path, config_vars) -> Followed:
+    """Saves its project.toml in ``app``, then follows its shell lines."""
+    page, heading = FIR_QUICKSTART
+    toml = quickstart_lines(heading, "toml", page, marks="###")
+    (app / "project.toml").write_text("\n".join(toml) + "\n")
+    lines = quickstart_lines(heading, page=page, marks="###")
+    return follow(run_in, app, lines, "heroku", "git push heroku main", config_vars)
+
+
+def fir_build(app: Path, config_vars, root: Path, prepare: bool) -> CnbBuild:
+    """What `git push` starts on Fir: heroku/python's stand-in on the Python `.python-version`
+    names, with or without the prepare buildpack before it."""
+    standin = StandIn(app, python=python_for((app / ".python-version").read_text().strip()))
+    prepared = {} if prepare else {"prepare_dir": None}
+    return build_app_cnb(app, config_vars, standin, root, Transcript(), **prepared)
+
+
+def test_without_the_prepare_buildpack_heroku_pythons_collectstatic_fails_a_fresh_app(
+    startproject_app, run_in, config_vars, tmp_path
+):
+    """What Fir does to a fresh app listed with heroku/python and this buildpack alone: the
+    CNB's own collectstatic, with the app's settings, stops the build before this one runs."""
+    app = startproject_app
+    told = follow_fir_quickstart(run_in, app, config_vars)
+    result = fir_build(app, {**config_vars, **told.config}, tmp_path / "cnb", prepare=False)
+    assert result.result.returncodes["build"] == 1
+    assert COLLECTSTATIC_FAILED in result.output
+    assert NO_STATIC_ROOT in result.output
+    assert f"herokuify-buildpack {__version__}: static and media files" not in result.output
+
+
+def test_the_fir_quickstart_deploys_a_fresh_startproject_app(
+    startproject_app, run_in, config_vars, s3_client, bucket, tmp_path
+):
+    app = startproject_app
+    settings = (app / "mysite" / "settings.py").read_text()
+    told = follow_fir_quickstart(run_in, app, config_vars)
+    assert cnb_group(app / "project.toml") == [
+        f"herokuify-django-s3-prepare:{__version__}",
+        "heroku/python",
+        f"herokuify-django-s3:{__version__}",
+        "heroku/procfile",  # no stand-in: running_image reads the Procfile itself
+    ]
+    result = fir_build(app, {**config_vars, **told.config}, tmp_path / "cnb", prepare=True)
+    assert result.ok, result.output
+    # heroku/python's collectstatic ran, with the prepare buildpack's settings, and passed.
+    assert "Running 'manage.py collectstatic'" in result.output
+    assert COLLECTSTATIC_FAILED not in result.output
+    assert "collectstatic ran with herokuify_buildpack.platforms.cnbsettings (" in result.output
+    assert "-----> Done: " in result.output
+    assert "No release phase publishes this slug" not in result.output
+    workspace = result.lifecycle.workspace
+    assert (workspace / "mysite" / "settings.py").read_text() == settings
+    admin_css = s3_client.get_object(Bucket=bucket, Key="static/admin/css/base.css")
+    assert (
+        admin_css["Body"].read()
+        == (workspace / "staticfiles" / "admin" / "css" / "base.css").read_bytes()
+    )
+
+    # docker run: the image's launch env, with config vars as runtime env and no DYNO.
+    with (result.lifecycle.image / "workspace" / "Procfile").open("a") as procfile:
+        procfile.write("web: python manage.py runserver 0.0.0.0:$PORT --noreload\n")
+    with running_image(result, config_vars) as web:
+        page_html = web.get("/admin/login/")
+    urls = asset_urls(page_html)
+    bucket_url = f"{config_vars['AWS_S3_ENDPOINT_URL']}/{bucket}/static/admin/"
+    styles = [url for url in urls if url.endswith(".css")]
+    assert styles and all(url.startswith(bucket_url) for url in styles), urls
+    for url in styles:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.status == 200, url
