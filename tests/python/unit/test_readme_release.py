@@ -1,6 +1,7 @@
 """The README and docs/ install this release: every line that adds the buildpack from GitHub
 pins the tag that script/package and the build's first line name, under one owner placeholder,
-and the CNB image they name carries the same version."""
+and the CNB images they name (this buildpack's and its prepare buildpack's) carry the same
+version."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 INSTALL_URL = re.compile(
     r"https://github\.com/(?P<owner>[^/\s]+)/herokuify-buildpack(\.git)?(?![\w/.-])(?P<ref>#\S*)?"
 )
-CNB_IMAGE = re.compile(r"herokuify-django-s3:(?P<tag>[^\s`\"]+)")
+CNB_IMAGE = re.compile(r"herokuify-django-s3(?:-prepare)?:(?P<tag>[^\s`\"]+)")
 OWNER = "OWNER"
 
 
