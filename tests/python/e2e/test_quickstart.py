@@ -153,7 +153,7 @@ def test_the_dokku_quickstart_deploys_a_fresh_startproject_app(
 # Heroku Fir, and any CNB platform ----------------------------------------------------------
 
 # Where the Fir quickstart is: its project.toml block, then its shell block.
-FIR_QUICKSTART = (REPO / "docs" / "platforms.md", "Quickstart on Fir")
+FIR_QUICKSTART = (REPO / "README.md", "Quickstart on Heroku Fir")
 # What heroku/python's CNB prints when its collectstatic fails (buildpacks-python
 # src/errors.rs), and Django's reason on a fresh startproject app.
 COLLECTSTATIC_FAILED = "[Error: Unable to generate Django static files]"
@@ -169,9 +169,9 @@ def cnb_group(project_toml: Path) -> list[str]:
 def follow_fir_quickstart(run_in, app: Path, config_vars) -> Followed:
     """Saves its project.toml in ``app``, then follows its shell lines."""
     page, heading = FIR_QUICKSTART
-    toml = quickstart_lines(heading, "toml", page, marks="###")
+    toml = quickstart_lines(heading, "toml", page)
     (app / "project.toml").write_text("\n".join(toml) + "\n")
-    lines = quickstart_lines(heading, page=page, marks="###")
+    lines = quickstart_lines(heading, page=page)
     return follow(run_in, app, lines, "heroku", "git push heroku main", config_vars)
 
 
