@@ -17,8 +17,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from herokuify_buildpack.assets.slugrecord import SlugRecord
-from herokuify_buildpack.bucket import rules
-from herokuify_buildpack.bucket.client import check_bucket, explain, make_client
+from herokuify_buildpack.bucket import aclrefusal, rules
+from herokuify_buildpack.bucket.client import check_bucket, explain, make_client, refuses_acl
 from herokuify_buildpack.bucket.listing import list_prefix
 from herokuify_buildpack.bucket.publicread import READABLE, anonymous_status, public_read_policy
 from herokuify_buildpack.config import S3Config, public_host
@@ -53,9 +53,14 @@ def run_checks(s3: S3Config, slug: Path | None = None) -> Iterator[Finding]:
         yield Finding("credentials and bucket", False, str(explain(exc, s3, "listing")))
         return
     yield Finding("credentials and bucket", True, f"{s3.bucket} answers, in {s3.region}")
-    mode = f"static objects get {facts.static_acl}" if facts.static_acl else "no object ACLs"
+    static_acl = facts.static_acl
+    if static_acl and s3.static_acl is None and _acl_refusal_noted(client, s3):
+        static_acl = None
+        mode = "no object ACLs: an upload found that the store refuses them"
+    else:
+        mode = f"static objects get {static_acl}" if static_acl else "no object ACLs"
     yield Finding("ACL mode", True, mode)
-    yield from _probes(client, s3, facts.static_acl)
+    yield from _probes(client, s3, static_acl)
     yield _cors(client, s3)
     yield _lifecycle(client, s3)
     if slug is not None:
@@ -93,12 +98,27 @@ def _release(client: Any, s3: S3Config, slug: Path) -> Finding:
     )
 
 
+def _acl_refusal_noted(client: Any, s3: S3Config) -> bool:
+    """Whether a build found that this store refuses the ACLs it says it takes (aclrefusal)."""
+    try:
+        client.head_object(Bucket=s3.bucket, Key=aclrefusal.note_key(s3.static_prefix))
+    except (ClientError, BotoCoreError):
+        return False
+    return True
+
+
 def _probes(client: Any, s3: S3Config, static_acl: str | None) -> Iterator[Finding]:
     name = f"{PROBE_DIR}/{uuid.uuid4().hex}.txt"
     static_key, media_key = f"{s3.static_prefix}/{name}", f"{s3.media_prefix}/{name}"
     try:
-        extra = {"ACL": static_acl} if static_acl else {}
-        client.put_object(Bucket=s3.bucket, Key=static_key, Body=b"doctor\n", **extra)
+        try:
+            extra = {"ACL": static_acl} if static_acl else {}
+            client.put_object(Bucket=s3.bucket, Key=static_key, Body=b"doctor\n", **extra)
+        except ClientError as exc:
+            # A store that says it takes ACLs and refuses them: the build goes on without.
+            if not (static_acl and s3.static_acl is None and refuses_acl(exc.response)):
+                raise
+            client.put_object(Bucket=s3.bucket, Key=static_key, Body=b"doctor\n")
         client.put_object(Bucket=s3.bucket, Key=media_key, Body=b"doctor\n")
     except (ClientError, BotoCoreError) as exc:
         _delete(client, s3, static_key, media_key)
@@ -124,9 +144,23 @@ def _static_public(client: Any, s3: S3Config, name: str) -> Finding:
     detail = f"anonymous readers get {status} from {url}"
     if s3.custom_domain and status not in (401, 403):
         return Finding(check, False, detail, "Check the CDN or DNS behind AWS_S3_CUSTOM_DOMAIN.")
-    cloudfront = rules.cloudfront_statements(_bucket_policy(client, s3))
-    if s3.custom_domain and cloudfront:
-        # The bucket is private behind CloudFront: a public statement would undo that.
+    public_fix = (
+        f"{rules.aws_cli(s3, 'put-bucket-policy')} "
+        f"--policy '{public_read_policy(s3.bucket, s3.static_prefix)}'"
+    )
+    if not s3.custom_domain:
+        return Finding(check, False, detail, public_fix, "policy")
+    # Behind a CDN the bucket may be private on purpose (Origin Access Control): a public
+    # statement would undo that, so --apply adds one only where the policy shows no CloudFront.
+    policy = _bucket_policy(client, s3)
+    if policy is None:
+        fix = (
+            "If CloudFront reads a private bucket (Origin Access Control), let it read static/* "
+            f"(docs/aws.md#cloudfront); if the bucket is public: {public_fix}"
+        )
+        return Finding(check, False, detail + " (the keys may not read the bucket policy)", fix)
+    cloudfront = rules.cloudfront_statements(policy)
+    if cloudfront:
         if any(
             rules.reads_static(statement, s3.bucket, s3.static_prefix) for statement in cloudfront
         ):
@@ -142,19 +176,17 @@ def _static_public(client: Any, s3: S3Config, name: str) -> Finding:
                 "(docs/aws.md#cloudfront)."
             )
         return Finding(check, False, detail, fix)
-    fix = (
-        f"{rules.aws_cli(s3, 'put-bucket-policy')} "
-        f"--policy '{public_read_policy(s3.bucket, s3.static_prefix)}'"
-    )
-    return Finding(check, False, detail, fix, "policy")
+    return Finding(check, False, detail, public_fix, "policy")
 
 
-def _bucket_policy(client: Any, s3: S3Config) -> dict[str, Any]:
-    """The bucket's policy, or none where it has none or the keys may not read it."""
+def _bucket_policy(client: Any, s3: S3Config) -> dict[str, Any] | None:
+    """The bucket's policy ({} where it has none), or None where the keys may not read it."""
     try:
         return dict(json.loads(client.get_bucket_policy(Bucket=s3.bucket)["Policy"]))
-    except (ClientError, BotoCoreError, ValueError):
-        return {}
+    except ClientError as exc:
+        return {} if exc.response.get("Error", {}).get("Code") == "NoSuchBucketPolicy" else None
+    except (BotoCoreError, ValueError):
+        return None
 
 
 def _media_private(client: Any, s3: S3Config, key: str) -> Finding:
