@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from herokuify_buildpack import errors, output
+from herokuify_buildpack.bucket import credentials
 from herokuify_buildpack.config import S3Config, UploadSettings, secret_values
 from herokuify_buildpack.errors import HerokuifyError
 
@@ -18,6 +19,8 @@ def delete_prefix(env: Mapping[str, str]) -> int:
     output.redact.add(secret_values(env))
     try:
         s3, settings = S3Config.from_env(env), UploadSettings.from_env(env)
+        # What boto3's chain finds on a dyno with a role, never printed, as the config vars.
+        output.redact.add(credentials.source(s3, env).values)
         if not s3.prefix:
             raise errors.NO_PREFIX_TO_DELETE(bucket=s3.bucket)
         deleted = _delete_all(s3, settings)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from herokuify_buildpack import errors, output
 from herokuify_buildpack.assets.slugrecord import SlugRecord, slug_root
+from herokuify_buildpack.bucket import credentials
 from herokuify_buildpack.config import S3Config, UploadSettings, secret_values
 from herokuify_buildpack.errors import HerokuifyError
 
@@ -41,6 +42,8 @@ def release(env: Mapping[str, str], slug_candidates: list[Path]) -> int:
         root = slug_root(slug_candidates)
         record = SlugRecord.read(root)
         s3, settings = S3Config.from_env(env), UploadSettings.from_env(env)
+        # What boto3's chain finds on a dyno with a role, never printed, as the config vars.
+        output.redact.add(credentials.source(s3, env).values)
         where = s3.describe(s3.static_prefix)
         if not record.static_root:
             output.step(f"herokuify release: no static files in this slug; media go to {where}")
