@@ -183,12 +183,14 @@ def test_a_release_of_the_prepare_buildpack_holds_copies_not_links(release_repo,
     packaged = tmp_path / "prepare"
     assert package_release(packaged, repo=release_repo, prepare=True) == TAG
     assert {path.name for path in packaged.iterdir()} == {
+        "LICENSE",
         "bin",
         "buildpack.toml",
         "herokuify_buildpack",
         "lib",
     }
     assert not [path for path in packaged.rglob("*") if path.is_symlink()]
+    assert (packaged / "LICENSE").read_text() == (REPO / "LICENSE").read_text()
     assert (packaged / "herokuify_buildpack" / "platforms" / "cnbsettings.py").is_file()
     assert (packaged / "lib" / "helper.sh").is_file()
     for entry in ("detect", "build"):
