@@ -284,7 +284,7 @@ class S3Config:
     def checksum_mode_for(endpoint_url: str | None, checksums: str | None) -> str:
         """botocore's request_checksum_calculation and response_checksum_validation. Since
         botocore 1.36 it sends CRC32 checksums on every upload; B2, GCS, R2 (in part), older
-        MinIO and others refuse them (see the README's stores table)."""
+        MinIO and others refuse them (see docs/stores.md)."""
         if checksums:
             return checksums
         return "when_required" if endpoint_url else "when_supported"

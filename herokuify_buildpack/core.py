@@ -111,7 +111,7 @@ def _prepare_settings_module(app: DjangoApp, config: Config) -> str:
     if config.keep_settings_module:
         output.info(
             f"HEROKUIFY_KEEP_SETTINGS_MODULE=1: using {app.settings_module} as it is; "
-            "it must call apply_storage_settings (see the README)"
+            "it must call apply_storage_settings (see docs/how-it-works.md#the-settings-module)"
         )
         return app.settings_module
     return write_settings_module(app)

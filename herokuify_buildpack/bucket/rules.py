@@ -86,7 +86,7 @@ def cors_rule() -> dict[str, Any]:
 
 def lifecycle_rule() -> dict[str, Any]:
     """Parts of a multipart upload whose start was answered but lost stay, billed, until
-    aborted: see the README's failure modes."""
+    aborted: see docs/failure-modes.md."""
     return {
         "ID": RULE_ID,
         "Status": "Enabled",
