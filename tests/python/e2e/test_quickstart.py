@@ -52,11 +52,11 @@ class Followed:
     pushed: bool = False
 
 
-def follow(
-    run_in, app: Path, lines: list[str], tool: str, push: str, secrets: dict[str, str]
-) -> Followed:
+def follow(run_in, app: Path, lines: list[str], tool: str, secrets: dict[str, str]) -> Followed:
     """Runs the shell lines in ``app`` and reads the platform's own: ``tool buildpacks:add``
-    and ``tool config:set`` (Dokku's name the app first), and the shell part of the push line."""
+    and ``tool config:set`` (Dokku's name the app first), and the shell part of the push line,
+    `git push TOOL main`."""
+    push = f"git push {tool} main"
     told = Followed()
     named_app = 1 if tool == "dokku" else 0
     for line in lines:
@@ -110,14 +110,7 @@ def test_the_heroku_quickstart_deploys_a_fresh_startproject_app(
     build, config_vars, s3_client, bucket, startproject_app, run_in
 ):
     app = startproject_app
-    told = follow(
-        run_in,
-        app,
-        quickstart_lines("Quickstart on Heroku"),
-        "heroku",
-        "git push heroku main",
-        config_vars,
-    )
+    told = follow(run_in, app, quickstart_lines("Quickstart on Heroku"), "heroku", config_vars)
     assert told.buildpacks == ["heroku/python", OURS]
     result = build(app, {**config_vars, **told.config}, python="heroku")
     first_line = result.outputs["compile"].splitlines()[0]
@@ -135,14 +128,7 @@ def test_the_dokku_quickstart_deploys_a_fresh_startproject_app(
     dokku, config_vars, s3_client, bucket, startproject_app, run_in
 ):
     app = startproject_app
-    told = follow(
-        run_in,
-        app,
-        quickstart_lines("Quickstart on Dokku"),
-        "dokku",
-        "git push dokku main",
-        config_vars,
-    )
+    told = follow(run_in, app, quickstart_lines("Quickstart on Dokku"), "dokku", config_vars)
     heroku_python = "https://github.com/heroku/heroku-buildpack-python.git"
     assert told.buildpacks == [heroku_python, OURS.replace("#", ".git#")]
     # herokuish builds the pushed commit: the app's folder as git left it.
@@ -172,7 +158,7 @@ def follow_fir_quickstart(run_in, app: Path, config_vars) -> Followed:
     toml = quickstart_lines(heading, "toml", page)
     (app / "project.toml").write_text("\n".join(toml) + "\n")
     lines = quickstart_lines(heading, page=page)
-    return follow(run_in, app, lines, "heroku", "git push heroku main", config_vars)
+    return follow(run_in, app, lines, "heroku", config_vars)
 
 
 def fir_build(app: Path, config_vars, root: Path, prepare: bool) -> CnbBuild:
