@@ -58,107 +58,100 @@ def publish_static(
     the build's process began, on the monotonic clock. ``times`` gets the upload, the listing
     and the wait for it, and the record."""
     with times.step(steptimes.UPLOAD):
-        return _publish(answers, s3, source, cache_dir, settings, times, build_started)
+        cache_key = s3.cache_key(s3.static_prefix)
+        cache = UploadCache.load(cache_dir, cache_key)
+        problem = cache.problem or ListingCuts.read(cache_dir, cache_key)[1]
+        if problem:
+            output.info(f"Ignoring the build cache in CACHE_DIR ({problem}): this build is slower")
 
-
-def _publish(
-    answers: BucketAnswers,
-    s3: S3Config,
-    source: StaticSource,
-    cache_dir: Path,
-    settings: UploadSettings,
-    times: StepTimes,
-    build_started: float,
-) -> PublishResult:
-    cache_key = s3.cache_key(s3.static_prefix)
-    cache = UploadCache.load(cache_dir, cache_key)
-    problem = cache.problem or ListingCuts.read(cache_dir, cache_key)[1]
-    if problem:
-        output.info(f"Ignoring the build cache in CACHE_DIR ({problem}): this build is slower")
-
-    prefix = s3.static_prefix
-    with times.step(steptimes.LISTING_WAIT):
-        facts = answers.bucket_facts()
-    files = scan(
-        source.root,
-        prefix,
-        immutable=source.immutable,
-        local_only=source.local_only,
-        max_age=settings.max_age,
-        acl=facts.static_acl,
-        etag_of=source.etag_of,
-        pending_links=source.pending_links,
-    )
-    with times.step(steptimes.LISTING_WAIT):
-        remote = answers.listing()
-    if answers.listed_in is not None:
-        times.add(steptimes.LISTING, answers.listed_in)
-    if s3.static_acl is None and aclrefusal.noted(prefix, remote):
-        files = [file.without_acl() for file in files]
-    release = {file.key: file.headers_tag for file in files}
-    client = _client_when_needed(s3, settings)
-    intent = None
-    if settings.prune:
-        # The lister began shortly before this process did; a minute covers its start.
-        listed_within = timedelta(seconds=time.monotonic() - build_started + 60)
-        with times.step(steptimes.RECORD):
-            remote, intent = _rely_on_listing(client, s3, release, remote, listed_within, settings)
-    # Whether the newest release record is this build's: then its headers need no reading,
-    # and no record needs writing.
-    recorded = releases.is_recorded(prefix, release, remote)
-    known = KnownHeaders(
-        cache,
-        newest_is_this_release=recorded,
-        read_newest_record=lambda: _newest_record(client, s3, remote),
-    )
-    plan = plan_uploads(files, remote, known)
-    stale = len(plan.stale_headers)
-    output.info(
-        f"{output.counted(len(files), 'file')}: {len(plan.new)} new, {len(plan.changed)} changed, "
-        + (f"{stale} unchanged but for their headers, " if stale else "")
-        + f"{len(plan.unchanged)} unchanged (skipped)"
-    )
-    # The cache describes this build's files only, so it does not grow with every release.
-    cache.keep_only(release.keys())
-    for file in plan.unchanged:
-        cache.record(file, remote[file.key].etag)
-
-    # Asked of an object already in place at once, else of the first one sent, once it is.
-    public_read = PublicReadCheck(s3, client)
-    if plan.unchanged:
-        public_read.start(plan.unchanged[0].name)
-    unwritten: list[str] = []
-    try:
-        uploaded = _upload(client, s3, plan, cache, settings)
-    finally:
-        _save(lambda: cache.save(cache_key), unwritten)  # what S3 confirmed, even on failure
-    sent = plan.uploads + plan.stale_headers
-    if uploaded.acl_refused:
-        # The release names the headers each object was given. The note makes later builds plan
-        # without the ACL, so they find these objects current.
-        release.update((file.key, file.headers_tag) for file in uploaded.given)
+        prefix = s3.static_prefix
+        with times.step(steptimes.LISTING_WAIT):
+            facts = answers.bucket_facts()
+        files = scan(
+            source.root,
+            prefix,
+            immutable=source.immutable,
+            local_only=source.local_only,
+            max_age=settings.max_age,
+            acl=facts.static_acl,
+            etag_of=source.etag_of,
+            pending_links=source.pending_links,
+        )
+        with times.step(steptimes.LISTING_WAIT):
+            remote = answers.listing()
+        if answers.listed_in is not None:
+            times.add(steptimes.LISTING, answers.listed_in)
+        if s3.static_acl is None and aclrefusal.noted(prefix, remote):
+            files = [file.without_acl() for file in files]
+        release = {file.key: file.headers_tag for file in files}
+        client = _client_when_needed(s3, settings)
+        intent = None
+        if settings.prune:
+            # The lister began shortly before this process did; a minute covers its start.
+            listed_within = timedelta(seconds=time.monotonic() - build_started + 60)
+            with times.step(steptimes.RECORD):
+                remote, intent = _rely_on_listing(
+                    client, s3, release, remote, listed_within, settings
+                )
+        # Whether the newest release record is this build's: then its headers need no reading,
+        # and no record needs writing.
         recorded = releases.is_recorded(prefix, release, remote)
-        with _explaining(s3, "noting that the store refuses ACLs"):
-            aclrefusal.note(client(), s3.bucket, prefix)
-    if sent and not plan.unchanged:
-        public_read.start(sent[0].name)
-    # Before any prune: with another app under this prefix, its files are not ours to delete.
-    app = settings.app_name
-    shared = _mark_the_prefix(client, s3, remote, app, times) if app else False
-    record = _finish_release(client, s3, release, recorded, remote, settings, intent, shared, times)
-    # What the bucket now holds, near enough: pruned objects only make a range a little short.
-    cuts = ListingCuts.of(remote.keys() | release.keys())
-    _save(lambda: cuts.save(cache_dir, cache_key), unwritten)
-    problem = public_read.problem()
-    if problem:
-        output.warning(f"herokuify: {problem}")
-    # Pages on other origins need a CORS rule to load web fonts; the bucket check asked.
-    fonts = any(name.endswith(FONT_SUFFIXES) for name in release)
-    if fonts and not facts.fonts_allowed:
-        output.warning(f"herokuify: {errors.FONTS_WITHOUT_CORS(bucket=s3.bucket)}")
-    return PublishResult(
-        len(plan.uploads), len(plan.unchanged) + stale, stale, uploaded.bytes_sent, record
-    )
+        known = KnownHeaders(
+            cache,
+            newest_is_this_release=recorded,
+            read_newest_record=lambda: _newest_record(client, s3, remote),
+        )
+        plan = plan_uploads(files, remote, known)
+        stale = len(plan.stale_headers)
+        output.info(
+            f"{output.counted(len(files), 'file')}: {len(plan.new)} new, "
+            f"{len(plan.changed)} changed, "
+            + (f"{stale} unchanged but for their headers, " if stale else "")
+            + f"{len(plan.unchanged)} unchanged (skipped)"
+        )
+        # The cache describes this build's files only, so it does not grow with every release.
+        cache.keep_only(release.keys())
+        for file in plan.unchanged:
+            cache.record(file, remote[file.key].etag)
+
+        # Asked of an object already in place at once, else of the first one sent, once it is.
+        public_read = PublicReadCheck(s3, client)
+        if plan.unchanged:
+            public_read.start(plan.unchanged[0].name)
+        unwritten: list[str] = []
+        try:
+            uploaded = _upload(client, s3, plan, cache, settings)
+        finally:
+            _save(lambda: cache.save(cache_key), unwritten)  # what S3 confirmed, even on failure
+        sent = plan.uploads + plan.stale_headers
+        if uploaded.acl_refused:
+            # The release names the headers each object was given. The note makes later builds plan
+            # without the ACL, so they find these objects current.
+            release.update((file.key, file.headers_tag) for file in uploaded.given)
+            recorded = releases.is_recorded(prefix, release, remote)
+            with _explaining(s3, "noting that the store refuses ACLs"):
+                aclrefusal.note(client(), s3.bucket, prefix)
+        if sent and not plan.unchanged:
+            public_read.start(sent[0].name)
+        # Before any prune: with another app under this prefix, its files are not ours to delete.
+        app = settings.app_name
+        shared = _mark_the_prefix(client, s3, remote, app, times) if app else False
+        record = _finish_release(
+            client, s3, release, recorded, remote, settings, intent, shared, times
+        )
+        # What the bucket now holds, near enough: pruned objects only make a range a little short.
+        cuts = ListingCuts.of(remote.keys() | release.keys())
+        _save(lambda: cuts.save(cache_dir, cache_key), unwritten)
+        problem = public_read.problem()
+        if problem:
+            output.warning(f"herokuify: {problem}")
+        # Pages on other origins need a CORS rule to load web fonts; the bucket check asked.
+        fonts = any(name.endswith(FONT_SUFFIXES) for name in release)
+        if fonts and not facts.fonts_allowed:
+            output.warning(f"herokuify: {errors.FONTS_WITHOUT_CORS(bucket=s3.bucket)}")
+        return PublishResult(
+            len(plan.uploads), len(plan.unchanged) + stale, stale, uploaded.bytes_sent, record
+        )
 
 
 def _save(write: Callable[[], None], failed: list[str]) -> None:
