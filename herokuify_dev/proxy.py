@@ -416,3 +416,19 @@ class S3Proxy:
 def running_proxy(upstream_url: str, latency_ms: float = 0.0) -> Iterator[S3Proxy]:
     with S3Proxy(upstream_url, latency_ms) as proxy:
         yield proxy
+
+
+def recording_signed_requests(proxy: S3Proxy) -> list[tuple[str, str | None]]:
+    """Filled as ``proxy`` passes requests on: each signed one's Authorization and
+    X-Amz-Security-Token headers, to tell which credentials signed them. Anonymous reads, such
+    as the public-read check's, carry neither and are left out."""
+    sent: list[tuple[str, str | None]] = []
+
+    async def note(conn: Connection, request: Request) -> bool:
+        signed = request.header("authorization")
+        if signed:
+            sent.append((signed, request.header("x-amz-security-token")))
+        return await proxy.forward(conn, request)
+
+    proxy.handler = note
+    return sent

@@ -15,7 +15,7 @@ from herokuify_buildpack.releasephase import RELEASE_COMMAND
 from herokuify_dev.cnbbuild import build_app_cnb
 from herokuify_dev.containercreds import METHOD, serving_container_role
 from herokuify_dev.dyno import run_one_off
-from herokuify_dev.proxy import running_proxy
+from herokuify_dev.proxy import recording_signed_requests, running_proxy
 
 FIXTURES = Path(__file__).resolve().parents[3] / "test-fixtures"
 # How the app writes: print, stderr, logging, warnings, fds 1 and 2, a subprocess, libc.
@@ -94,7 +94,7 @@ def test_a_session_token_signs_and_is_masked_wherever_the_app_prints_it(
     secrets = planted()
     token = f"session-token-{uuid.uuid4().hex}"
     with running_proxy(s3_server.endpoint_url) as proxy:
-        sent = signed_requests(proxy)
+        sent = recording_signed_requests(proxy)
         build_vars = {
             **config_vars,
             **secrets,
@@ -126,7 +126,7 @@ def test_without_keys_a_container_role_signs_and_is_masked_wherever_the_app_prin
         if name not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
     }
     with serving_container_role() as role, running_proxy(s3_server.endpoint_url) as proxy:
-        sent = signed_requests(proxy)
+        sent = recording_signed_requests(proxy)
         app_vars = {**keyless, "AWS_S3_ENDPOINT_URL": proxy.endpoint_url}
         build_vars = {
             **app_vars,
@@ -160,21 +160,6 @@ def test_without_keys_a_container_role_signs_and_is_masked_wherever_the_app_prin
                 assert not any(value.encode() in path.read_bytes() for value in served), path
     assert_masked_and_arrived(result.output, secrets)
     assert_masked_and_arrived(result.output, {}, CREDENTIAL_FORMS[1:])
-
-
-def signed_requests(proxy) -> list[tuple[str, str | None]]:
-    """Filled as ``proxy`` passes requests on: each signed one's Authorization and
-    X-Amz-Security-Token headers. The anonymous reads of the public-read check carry neither."""
-    sent: list[tuple[str, str | None]] = []
-
-    async def note(conn, request):
-        signed = request.header("authorization")
-        if signed:
-            sent.append((signed, request.header("x-amz-security-token")))
-        return await proxy.forward(conn, request)
-
-    proxy.handler = note
-    return sent
 
 
 def assert_masked_and_arrived(

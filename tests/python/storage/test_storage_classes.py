@@ -24,7 +24,7 @@ import pytest
 
 from herokuify_buildpack.config import BUILDING_MARKER
 from herokuify_dev.containercreds import serving_container_role
-from herokuify_dev.proxy import running_proxy
+from herokuify_dev.proxy import recording_signed_requests, running_proxy
 from herokuify_dev.stores import StoreProfile
 
 REPO = Path(__file__).resolve().parents[3]
@@ -328,17 +328,8 @@ def test_a_session_token_or_boto3s_chain_signs_on_a_dyno(
     app = project(f'STORAGES = {{"staticfiles": {{"BACKEND": "{PKG}.S3StaticStorage"}}}}')
     source = app.app_dir / "shop_site" / "static" / "shop" / "base.css"
     token = f"session-token-{uuid.uuid4().hex}"
-    signed_with = []
-
     with serving_container_role() as role, running_proxy(s3_server.endpoint_url) as proxy:
-
-        async def note_credentials(conn, request):
-            authorization = request.header("authorization")
-            if authorization:
-                signed_with.append((authorization, request.header("x-amz-security-token")))
-            return await proxy.forward(conn, request)
-
-        proxy.handler = note_credentials
+        signed_with = recording_signed_requests(proxy)
         at_proxy = config_vars | {"AWS_S3_ENDPOINT_URL": proxy.endpoint_url}
         if given == "session token":
             dyno_vars = at_proxy | {"AWS_SESSION_TOKEN": token}
