@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from herokuify_dev.httpthread import serving
+
 HOST = "127.0.0.1"
 PATH = "/v2/credentials/herokuify-test"
 # What botocore calls credentials from a container's endpoint (Credentials.method).
@@ -78,11 +80,5 @@ def serving_container_role() -> Iterator[ContainerRole]:
 
     server = ThreadingHTTPServer((HOST, 0), Handler)
     role.url = f"http://{HOST}:{server.server_address[1]}{PATH}"
-    thread = threading.Thread(target=server.serve_forever, name="container-role", daemon=True)
-    thread.start()
-    try:
+    with serving(server, "container-role"):
         yield role
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)

@@ -22,12 +22,12 @@ import shutil
 import ssl
 import subprocess
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from herokuify_dev.httpthread import serving
 from herokuify_dev.pythons import PythonNotFound, python_for
 
 CACHE_ROOT = Path.home() / ".cache" / "herokuify-buildpack" / "runtimes"
@@ -240,10 +240,5 @@ def runtime_server(host: str, folder: Path) -> Iterator[RuntimeServer]:
     state.port = httpd.server_address[1]
     state.write_curlrc(folder, str(authority.cert))
     authority.cert.chmod(0o644)
-    thread = threading.Thread(target=httpd.serve_forever, name="runtime-server", daemon=True)
-    thread.start()
-    try:
+    with serving(httpd, "runtime-server"):
         yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()

@@ -10,7 +10,6 @@ import os
 import ssl
 import subprocess
 import sys
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from herokuify_buildpack.config import S3Config
 from herokuify_dev import certs
 from herokuify_dev.containercreds import METHOD, serving_container_role
 from herokuify_dev.dyno import run_one_off
+from herokuify_dev.httpthread import serving
 from herokuify_dev.proxy import running_proxy
 from herokuify_dev.stores import StoreProfile
 
@@ -195,12 +195,8 @@ def cdn_refused_by_its_bucket(folder: Path) -> Iterator[tuple[str, Path]]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(server_cert.cert, server_cert.key)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(server, "refused-cdn"):
         yield f"localhost:{server.server_address[1]}", ca.cert
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_bucket_private_behind_cloudfront_stays_private(
