@@ -263,6 +263,19 @@ def assert_no_secret_leaked(result: BuildResult, config_vars: Mapping[str, str |
             assert secret not in path.read_bytes(), f"a secret config var value is in {path}"
 
 
+def _readme_block(heading: str, language: str = "sh") -> list[str]:
+    section = (REPO / "README.md").read_text().split(f"\n## {heading}\n", 1)[1]
+    block = section.split("\n## ", 1)[0].split(f"```{language}\n", 1)[1].split("```", 1)[0]
+    return block.splitlines()
+
+
+@pytest.fixture(scope="session")
+def readme_block() -> Callable[..., list[str]]:
+    """readme_block(heading, language="sh"): the lines of the first ``language`` block in the
+    README's ## section ``heading``. The tests run what the README shows."""
+    return _readme_block
+
+
 def _run_in(folder: Path, command: str) -> None:
     env = {"PATH": os.environ["PATH"], "HOME": str(folder.parent), **GIT_IDENTITY}
     subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=folder, env=env, check=True)

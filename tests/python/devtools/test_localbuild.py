@@ -231,10 +231,10 @@ def test_copy_ignores(standins, tmp_path, fake_bp):
 
 
 @pytest.mark.parametrize("platform", ["cnb", "dokku"])
-def test_local_build_on_another_platform(platform, config_vars, s3_client, bucket):
+def test_local_build_on_another_platform(platform, config_vars, s3_client, bucket, readme_block):
     """The README's `script/local-build --platform ...`, against the session's S3 server."""
     env_args = [arg for name, value in config_vars.items() for arg in ("--env", f"{name}={value}")]
-    shown = readme_local_build("--platform")  # "--platform cnb   # or dokku"
+    shown = readme_local_build(readme_block, "--platform")  # "--platform cnb   # or dokku"
     platform_args = [*shown[:-1], platform, *env_args]
     done = subprocess.run(
         [sys.executable, "-m", "herokuify_dev.localbuild", FIXTURES / "compressor", *platform_args],
@@ -274,12 +274,10 @@ SHELL = {
 }
 
 
-def readme_local_build(option: str = "") -> list[str]:
+def readme_local_build(readme_block, option: str = "") -> list[str]:
     """What follows `path/to/app` on the README's "Rehearse locally" line that has ``option``
     (the plain line when none): the tests run these, so the README shows what they run."""
-    section = (REPO / "README.md").read_text().split("## Rehearse locally\n", 1)[1]
-    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
-    for line in block.splitlines():
+    for line in readme_block("Rehearse locally"):
         words = shlex.split(line, comments=True)
         assert words[:2] == ["script/local-build", "path/to/app"], line
         if (option in words) if option else len(words) == 2:
@@ -712,7 +710,7 @@ DISABLED_LINE = (
 
 
 def test_a_fresh_startproject_app_builds_as_the_quickstart_configures_heroku(
-    startproject_app, run_in, tmp_path
+    startproject_app, run_in, tmp_path, readme_block
 ):
     """The README's path on a fresh app: the quickstart's requirements and .python-version,
     committed, then `script/local-build APP`. heroku/python's own collectstatic, which fails
@@ -723,7 +721,7 @@ def test_a_fresh_startproject_app_builds_as_the_quickstart_configures_heroku(
     run_in(app, "git add -A && git commit -qm 'Static and media on S3'")
     (app / "uncommitted.txt").write_text("not pushed")
     state = tmp_path / "state"
-    done = local_build(app, *readme_local_build(), "--state-dir", state, "--keep")
+    done = local_build(app, *readme_local_build(readme_block), "--state-dir", state, "--keep")
     build_dir = re.search(r"BUILD_DIR (\S+) \(kept\)", done.stdout)
     try:
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -747,13 +745,15 @@ def test_a_fresh_startproject_app_builds_as_the_quickstart_configures_heroku(
     assert " !     Error: Unable to generate Django static files." in again.stdout
 
 
-def test_local_doctor_apply_adds_the_lifecycle_rule_and_the_local_bucket_keeps_it(tmp_path):
+def test_local_doctor_apply_adds_the_lifecycle_rule_and_the_local_bucket_keeps_it(
+    tmp_path, readme_block
+):
     """`--doctor --apply` against the local S3 server: the lifecycle check fails on a new
     bucket, --apply adds the rule, doctor passes; the next run's bucket still has it."""
     app = tmp_path / "app"
     shutil.copytree(FIXTURES / "minimal", app, ignore=localbuild.not_pushed)
     state = tmp_path / "state"
-    applied = local_build(app, *readme_local_build("--apply"), "--state-dir", state)
+    applied = local_build(app, *readme_local_build(readme_block, "--apply"), "--state-dir", state)
     assert applied.returncode == 0, applied.stdout[-3000:] + applied.stderr[-3000:]
     before, after = applied.stdout.split("-----> Checking again\n")
     assert "FAIL lifecycle: no rule aborts incomplete multipart uploads" in before
@@ -771,7 +771,7 @@ def test_local_doctor_apply_adds_the_lifecycle_rule_and_the_local_bucket_keeps_i
     assert "--apply goes with --doctor" in alone.stderr
 
 
-def test_serve_runs_the_slug_as_a_web_dyno_until_ctrl_c(font_app, run_in, tmp_path):
+def test_serve_runs_the_slug_as_a_web_dyno_until_ctrl_c(font_app, run_in, tmp_path, readme_block):
     """`script/local-build APP --serve`: the page the URL it prints serves answers 200, and in
     Chromium every asset loads from the local S3 server, the web font across origins too.
     Ctrl-C, as a terminal sends it to its foreground group, stops the dyno and the server,
@@ -779,7 +779,7 @@ def test_serve_runs_the_slug_as_a_web_dyno_until_ctrl_c(font_app, run_in, tmp_pa
     run_in(font_app, "git init -q && git add -A && git commit -qm app")
     with subprocess.Popen(
         [sys.executable, "-m", "herokuify_dev.localbuild", font_app, "--state-dir",
-         tmp_path / "state", *readme_local_build("--serve")],
+         tmp_path / "state", *readme_local_build(readme_block, "--serve")],
         cwd=REPO, env={**SHELL, "PYTHONPATH": str(REPO)},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,  # a group of its own, as a terminal's foreground job has

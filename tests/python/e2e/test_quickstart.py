@@ -29,18 +29,7 @@ from herokuify_dev.pythons import python_for
 from herokuify_dev.standin import StandIn
 from herokuify_dev.transcript import Transcript
 
-REPO = Path(__file__).resolve().parents[3]
 OURS = f"https://github.com/OWNER/herokuify-buildpack#v{__version__}"
-
-
-def quickstart_lines(
-    heading: str, language: str = "sh", page: Path = REPO / "README.md", marks: str = "##"
-) -> list[str]:
-    """The first ``language`` block of the section ``heading`` of ``page``, a ``marks``
-    heading, up to the next ## heading."""
-    section = page.read_text().split(f"\n{marks} {heading}\n", 1)[1].split("\n## ", 1)[0]
-    block = section.split(f"```{language}\n", 1)[1].split("```", 1)[0]
-    return block.splitlines()
 
 
 @dataclass
@@ -121,10 +110,10 @@ def assert_styles_from_the_bucket(page: str, config_vars, bucket: str) -> None:
 
 
 def test_the_heroku_quickstart_deploys_a_fresh_startproject_app(
-    build, config_vars, s3_client, bucket, startproject_app, run_in
+    build, config_vars, s3_client, bucket, startproject_app, run_in, readme_block
 ):
     app = startproject_app
-    told = follow(run_in, app, quickstart_lines("Quickstart on Heroku"), "heroku", config_vars)
+    told = follow(run_in, app, readme_block("Quickstart on Heroku"), "heroku", config_vars)
     assert told.buildpacks == ["heroku/python", OURS]
     result = build(app, {**config_vars, **told.config}, python="heroku")
     first_line = result.outputs["compile"].splitlines()[0]
@@ -139,10 +128,10 @@ def dokku(heroku_python):
 
 
 def test_the_dokku_quickstart_deploys_a_fresh_startproject_app(
-    dokku, config_vars, s3_client, bucket, startproject_app, run_in
+    dokku, config_vars, s3_client, bucket, startproject_app, run_in, readme_block
 ):
     app = startproject_app
-    told = follow(run_in, app, quickstart_lines("Quickstart on Dokku"), "dokku", config_vars)
+    told = follow(run_in, app, readme_block("Quickstart on Dokku"), "dokku", config_vars)
     heroku_python = "https://github.com/heroku/heroku-buildpack-python.git"
     assert told.buildpacks == [heroku_python, OURS.replace("#", ".git#")]
     # herokuish builds the pushed commit: the app's folder as git left it.
@@ -153,7 +142,7 @@ def test_the_dokku_quickstart_deploys_a_fresh_startproject_app(
 # Heroku Fir, and any CNB platform ----------------------------------------------------------
 
 # Where the Fir quickstart is: its project.toml block, then its shell block.
-FIR_QUICKSTART = (REPO / "README.md", "Quickstart on Heroku Fir")
+FIR_QUICKSTART = "Quickstart on Heroku Fir"
 # What heroku/python's CNB prints when its collectstatic fails (buildpacks-python
 # src/errors.rs), and Django's reason on a fresh startproject app.
 COLLECTSTATIC_FAILED = "[Error: Unable to generate Django static files]"
@@ -166,13 +155,11 @@ def cnb_group(project_toml: Path) -> list[str]:
     return [entry.get("id") or entry["uri"].rsplit("/", 1)[1] for entry in group]
 
 
-def follow_fir_quickstart(run_in, app: Path, config_vars) -> Followed:
+def follow_fir_quickstart(run_in, readme_block, app: Path, config_vars) -> Followed:
     """Saves its project.toml in ``app``, then follows its shell lines."""
-    page, heading = FIR_QUICKSTART
-    toml = quickstart_lines(heading, "toml", page)
+    toml = readme_block(FIR_QUICKSTART, "toml")
     (app / "project.toml").write_text("\n".join(toml) + "\n")
-    lines = quickstart_lines(heading, page=page)
-    return follow(run_in, app, lines, "heroku", config_vars)
+    return follow(run_in, app, readme_block(FIR_QUICKSTART), "heroku", config_vars)
 
 
 def fir_build(app: Path, config_vars, root: Path, prepare: bool) -> CnbBuild:
@@ -184,12 +171,12 @@ def fir_build(app: Path, config_vars, root: Path, prepare: bool) -> CnbBuild:
 
 
 def test_without_the_prepare_buildpack_heroku_pythons_collectstatic_fails_a_fresh_app(
-    startproject_app, run_in, config_vars, tmp_path
+    startproject_app, run_in, readme_block, config_vars, tmp_path
 ):
     """What Fir does to a fresh app listed with heroku/python and this buildpack alone: the
     CNB's own collectstatic, with the app's settings, stops the build before this one runs."""
     app = startproject_app
-    told = follow_fir_quickstart(run_in, app, config_vars)
+    told = follow_fir_quickstart(run_in, readme_block, app, config_vars)
     result = fir_build(app, {**config_vars, **told.config}, tmp_path / "cnb", prepare=False)
     assert result.result.returncodes["build"] == 1
     assert COLLECTSTATIC_FAILED in result.output
@@ -198,11 +185,11 @@ def test_without_the_prepare_buildpack_heroku_pythons_collectstatic_fails_a_fres
 
 
 def test_the_fir_quickstart_deploys_a_fresh_startproject_app(
-    startproject_app, run_in, config_vars, s3_client, bucket, tmp_path
+    startproject_app, run_in, readme_block, config_vars, s3_client, bucket, tmp_path
 ):
     app = startproject_app
     settings = (app / "mysite" / "settings.py").read_text()
-    told = follow_fir_quickstart(run_in, app, config_vars)
+    told = follow_fir_quickstart(run_in, readme_block, app, config_vars)
     assert cnb_group(app / "project.toml") == [
         f"herokuify-django-s3-prepare:{__version__}",
         "heroku/python",
