@@ -135,11 +135,18 @@ def _acl(_: str, value: str) -> str:
 
 
 CHECKSUM_MODES = ("when_required", "when_supported")
+UPLOAD_CLIENTS = ("crt", "botocore")
 
 
 def _checksums(name: str, value: str) -> str:
     if value not in CHECKSUM_MODES:
         raise errors.BAD_CHECKSUMS(name=name, value=value)
+    return value
+
+
+def _upload_client(name: str, value: str) -> str:
+    if value not in UPLOAD_CLIENTS:
+        raise errors.BAD_UPLOAD_CLIENT(name=name, value=value)
     return value
 
 
@@ -184,6 +191,9 @@ CONFIG_VARS: tuple[ConfigVar, ...] = (
               False, _flag, secret=False, applies=RUN, exact=True),
     ConfigVar("concurrency", ("HEROKUIFY_UPLOAD_CONCURRENCY",),
               32, _positive_int, secret=False, applies=BUILD),
+    # Unset: awscrt's S3 client carries the uploads where the app installs it (upload/crtputs.py).
+    ConfigVar("upload_client", ("HEROKUIFY_UPLOAD_CLIENT",),
+              None, _upload_client, secret=False, applies=BUILD),
     # Seconds S3 may stay silent before a request is retried.
     ConfigVar("read_timeout", ("HEROKUIFY_S3_READ_TIMEOUT",),
               30, _positive_int, secret=False, applies=BUILD),
@@ -356,6 +366,7 @@ class UploadSettings:
     """How the build uploads and prunes."""
 
     concurrency: int
+    upload_client: str | None  # None: the CRT if installed
     read_timeout: int
     max_age: int
     prune: bool

@@ -60,6 +60,12 @@ NOT_A_POSITIVE_INT = Entry("{name} must be a whole number above 0, not {value!r}
 BAD_VERBOSITY = Entry("{name} must be 0, 1, 2 or 3, not {value!r}")
 NOT_A_SWITCH = Entry("{name} must be 1 or 0, not {value!r};", "unset it to follow the app")
 BAD_CHECKSUMS = Entry("{name} must be when_required or when_supported, not {value!r}")
+BAD_UPLOAD_CLIENT = Entry("{name} must be crt or botocore, not {value!r}")
+CRT_MISSING = Entry(
+    "HEROKUIFY_UPLOAD_CLIENT=crt, but the app does not install awscrt 0.38 or later:",
+    "add awscrt>=0.38 to requirements.txt, or unset HEROKUIFY_UPLOAD_CLIENT",
+    doc="speed.md#the-crt",
+)
 BAD_PREFIX = Entry(
     "{name} must be folder names separated by /, of letters, digits, dots, - and _, not {value!r},",
     "such as myapp-staging",
@@ -291,4 +297,13 @@ FONTS_WITHOUT_CORS = Entry(
     "web fonts are published to bucket {bucket}, and no CORS rule lets pages on other origins "
     "load them.",
     "Run: heroku run python -m herokuify_buildpack doctor --apply",
+)
+
+
+# Notes: the build is fine, and could be faster
+
+CRT_WOULD_HELP = Entry(
+    "Uploading through botocore:",
+    "add awscrt>=0.38 to requirements.txt for uploads that need much less CPU",
+    doc="speed.md#the-crt",
 )

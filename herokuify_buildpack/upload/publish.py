@@ -249,19 +249,13 @@ def _upload(
     """Send the planned uploads and header updates, and record in the cache what S3 confirmed."""
     if not plan.uploads and not plan.stale_headers:
         return _Sent(0, False, [])
-    # Imported only here: s3transfer is slow to import, and an unchanged redeploy sends
-    # nothing.
-    from herokuify_buildpack.upload import transfer
+    # Imported only here: s3transfer and awscrt are slow to import, and an unchanged redeploy
+    # sends nothing.
+    from herokuify_buildpack.upload import sending, transfer
 
-    def send(files: list[LocalFile]) -> transfer.TransferReport:
-        return transfer.upload(
-            client(),
-            s3.bucket,
-            files,
-            concurrency=settings.concurrency,
-            on_tick=lambda done, total, sent: output.info(
-                f"Uploaded {done} of {output.counted(total, 'file')} ({sent / 1_048_576:.1f} MB)"
-            ),
+    def tick(done: int, total: int, sent: int) -> None:
+        output.info(
+            f"Uploaded {done} of {output.counted(total, 'file')} ({sent / 1_048_576:.1f} MB)"
         )
 
     def copy(files: list[LocalFile]) -> transfer.TransferReport:
@@ -269,6 +263,7 @@ def _upload(
 
     # HEROKUIFY_STATIC_ACL's ACL is the user's to give up, not the build's.
     with transfer.AclDrop(client(), allowed=s3.static_acl is None) as acl:
+        send = sending.sender(client(), s3, settings, acl, on_tick=tick)
         # New names first, the overwrites (of bytes or of headers) only once every new name is
         # in: a build that fails before then has changed no object the running release serves.
         report = acl.again(send(plan.new), send)

@@ -8,7 +8,7 @@ ever holds what is really in the bucket.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -194,23 +194,32 @@ class AclDrop:
             kept = not self.dropped or file.key in self._taken
         return file if kept else file.without_acl()
 
+    def acl_to_send(self, acl: str | None) -> str | None:
+        """The ACL a request about to go out carries."""
+        return None if self.dropped else acl
+
+    def answered(self, key: str, acl: str, *, ok: bool, answer: Mapping[str, Any]) -> None:
+        """What the store said to a request that carried ``acl``: ``answer`` as botocore
+        parses it."""
+        with self._lock:
+            if ok:
+                self._taken.add(key)
+            elif refuses_acl(answer):
+                self.refused_acl = acl
+                self._refused.add(key)
+
     def _strip(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        if self.dropped:
-            params.pop("ACL", None)
-        context["herokuify_acl"] = (params.get("Key"), params.get("ACL"))
+        acl = self.acl_to_send(params.pop("ACL", None))
+        if acl:
+            params["ACL"] = acl
+        context["herokuify_acl"] = (params.get("Key"), acl)
 
     def _notice(
         self, http_response: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any
     ) -> None:
         key, acl = context.get("herokuify_acl", (None, None))
-        if not acl:
-            return
-        with self._lock:
-            if http_response.status_code < 300:
-                self._taken.add(key)
-            elif refuses_acl(parsed):
-                self.refused_acl = acl
-                self._refused.add(key)
+        if acl:
+            self.answered(key, acl, ok=http_response.status_code < 300, answer=parsed)
 
 
 def _record_confirmations(client: Any, confirmed: dict[str, str]) -> Callable[[], None]:

@@ -701,7 +701,7 @@ def test_a_repository_with_no_commit_has_nothing_to_push(tmp_path, run_in):
 
 
 QUICKSTART_REQUIREMENTS = (
-    "printf '%s\\n' 'django-storages[s3]>=1.14' 'boto3>=1.28' >> requirements.txt"
+    "printf '%s\\n' 'django-storages[s3]>=1.14' 'boto3>=1.28' 'awscrt>=0.38' >> requirements.txt"
 )
 DISABLED_LINE = (
     "-----> DISABLE_COLLECTSTATIC=1, as the quickstart sets it: heroku/python's own "

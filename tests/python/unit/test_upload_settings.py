@@ -9,7 +9,13 @@ from herokuify_buildpack.errors import HerokuifyError
 def test_defaults():
     settings = UploadSettings.from_env({})
     assert settings == UploadSettings(
-        concurrency=32, read_timeout=30, max_age=300, prune=False, keep_releases=3, app_name=None
+        concurrency=32,
+        upload_client=None,
+        read_timeout=30,
+        max_age=300,
+        prune=False,
+        keep_releases=3,
+        app_name=None,
     )
 
 
@@ -17,6 +23,7 @@ def test_values_are_read():
     settings = UploadSettings.from_env(
         {
             "HEROKUIFY_UPLOAD_CONCURRENCY": "8",
+            "HEROKUIFY_UPLOAD_CLIENT": "botocore",
             "HEROKUIFY_S3_READ_TIMEOUT": " 5 ",
             "HEROKUIFY_STATIC_MAX_AGE": "60",
             "HEROKUIFY_PRUNE": "1",
@@ -26,6 +33,7 @@ def test_values_are_read():
     )
     assert settings == UploadSettings(
         concurrency=8,
+        upload_client="botocore",
         read_timeout=5,
         max_age=60,
         prune=True,
@@ -53,3 +61,8 @@ def test_a_bad_value_is_named_with_what_it_must_be(name, value):
     with pytest.raises(HerokuifyError) as raised:
         UploadSettings.from_env({name: value})
     assert str(raised.value) == f"{name} must be a whole number above 0, not {value!r}"
+
+
+def test_the_upload_client_is_crt_or_botocore():
+    with pytest.raises(HerokuifyError, match="HEROKUIFY_UPLOAD_CLIENT must be crt or botocore"):
+        UploadSettings.from_env({"HEROKUIFY_UPLOAD_CLIENT": "curl"})
