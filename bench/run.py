@@ -53,12 +53,21 @@ from herokuify_dev.transcript import Transcript
 REPO = Path(__file__).resolve().parents[1]
 CLEAN_PATH = "/usr/local/bin:/usr/bin:/bin"
 # The app's requirements.txt: the versions this Python has, so every tool runs the same ones.
-PINNED = ("Django", "django-storages[s3]", "boto3", "botocore", "s3transfer", "Collectfasta")
+PINNED = (
+    "Django",
+    "django-storages[s3]",
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "awscrt",  # as the quickstart installs it: herokuify's uploads go through the CRT
+    "Collectfasta",
+)
 # The same for django-compressor's fixture, whose requirements name these.
 COMPRESSOR_PINNED = (*PINNED[:-1], "django-compressor", "gunicorn")
 COMPRESSOR_FIXTURE = REPO / "test-fixtures" / "compressor"
 TOOLS = (
     "herokuify",
+    "botocore",
     "hashed",
     "floor",
     "s5cmd",
@@ -69,6 +78,7 @@ TOOLS = (
     "collectfasta-hashed",
 )
 HEROKUIFY = "herokuify"
+HEROKUIFY_BOTOCORE = "herokuify (botocore uploads)"
 HEROKUIFY_COMPRESSOR = "herokuify (compressor fixture)"
 DJANGO_ALONE = "Django alone"
 DJANGO_ALONE_COMPRESSOR = "Django alone (compressor fixture)"
@@ -292,6 +302,7 @@ def herokuify_build(
     cache_dir: Path,
     hashed: bool,
     standin: StandIn | None = None,
+    upload_client: str | None = None,
 ) -> tuple[measure.Run, dict[str, int], int, Path]:
     """One build through bin/compile in a new BUILD_DIR; also its STATIC_ROOT."""
     step = bench.checkout(source, bench.work / name, cache_dir, standin)
@@ -299,6 +310,8 @@ def herokuify_build(
         "DISABLE_COLLECTSTATIC": "1",
         "HEROKUIFY_UPLOAD_CONCURRENCY": str(bench.args.concurrency),
     }
+    if upload_client:
+        config_vars["HEROKUIFY_UPLOAD_CLIENT"] = upload_client
     if hashed:
         config_vars["HEROKUIFY_HASHED_NAMES"] = "1"
     write_env_dir(step.env_dir, config_vars)
@@ -320,9 +333,10 @@ def read_build_output(row: Row, result: measure.Run) -> None:
         row.upload_phase = result.wall - upload_started
 
 
-def run_herokuify(bench: Bench, hashed: bool) -> None:
-    tool = HEROKUIFY_HASHED if hashed else HEROKUIFY
-    slug = "hashed" if hashed else "herokuify"
+def run_herokuify(bench: Bench, hashed: bool, botocore: bool = False) -> None:
+    """Three deploys; with ``botocore``, the first two, with the uploads through botocore."""
+    tool = HEROKUIFY_HASHED if hashed else HEROKUIFY_BOTOCORE if botocore else HEROKUIFY
+    slug = "hashed" if hashed else "botocore" if botocore else "herokuify"
     cache_dir = bench.work / slug / "cache"
     cache_dir.mkdir(parents=True)
     sources = [
@@ -332,11 +346,17 @@ def run_herokuify(bench: Bench, hashed: bool) -> None:
     ]
     previous: Path | None = None
     with bench.s3() as s3:
-        for index, (scenario, source) in enumerate(sources):
+        for index, (scenario, source) in enumerate(sources[:2] if botocore else sources):
             result, counts, in_flight, static_root = herokuify_build(
-                bench, s3, f"{slug}-{index}", source, cache_dir, hashed
+                bench,
+                s3,
+                f"{slug}-{index}",
+                source,
+                cache_dir,
+                hashed,
+                upload_client="botocore" if botocore else None,
             )
-            reference = (HEROKUIFY, scenario) if hashed else None
+            reference = (HEROKUIFY, scenario) if hashed or botocore else None
             row = _row(tool, scenario, (result, counts, in_flight), reference)
             bench.rows.append(row)
             if not result.finished:
@@ -349,7 +369,7 @@ def run_herokuify(bench: Bench, hashed: bool) -> None:
             if index == 0:
                 bench.static_roots[slug] = static_root
             previous = static_root
-        if not hashed:
+        if not hashed and not botocore:
             run_release_phase(bench, s3, static_root.parent)
 
 
@@ -907,6 +927,7 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(args, work, project, changed_root, changed, standin, commit)
         steps: dict[str, Callable[[], None]] = {
             "herokuify": lambda: run_herokuify(bench, hashed=False),
+            "botocore": lambda: run_herokuify(bench, hashed=False, botocore=True),
             "hashed": lambda: run_herokuify(bench, hashed=True),
             "floor": lambda: run_floors(bench),
             "s5cmd": lambda: run_s5cmd(bench),

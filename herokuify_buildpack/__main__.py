@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+import herokuify_buildpack.pythonsigning  # noqa: F401  (first: see the module)
 from herokuify_buildpack import output
 
 

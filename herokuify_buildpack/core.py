@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import herokuify_buildpack.pythonsigning  # noqa: F401  (first: see the module)
 from herokuify_buildpack import errors, output, steptimes
 from herokuify_buildpack.assets.app import DjangoApp, locate_app
 from herokuify_buildpack.assets.collect import collect, setup_django

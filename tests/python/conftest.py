@@ -152,6 +152,13 @@ def config_vars(s3_server: S3Server, bucket: str) -> dict[str, str]:
     }
 
 
+@pytest.fixture(params=["crt", "botocore"])
+def upload_client(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The config var that sends a build's uploads down each path (upload/sending.py); the
+    compressor app installs awscrt, so both are open to it."""
+    return {"HEROKUIFY_UPLOAD_CLIENT": request.param}
+
+
 _standins: dict[tuple[str, str], StandIn] = {}
 
 

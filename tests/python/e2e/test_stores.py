@@ -52,7 +52,7 @@ def release_files(static_root: Path) -> dict[str, Path]:
 
 @pytest.mark.parametrize("store", sorted(README_SETTINGS))
 def test_a_store_builds_prunes_and_holds_every_byte(
-    build, config_vars, s3_server, s3_client, bucket, tmp_path, store
+    build, config_vars, s3_server, s3_client, bucket, tmp_path, store, upload_client
 ):
     if store == "aws-acls-disabled":
         s3_client.put_bucket_ownership_controls(
@@ -68,6 +68,7 @@ def test_a_store_builds_prunes_and_holds_every_byte(
         settings = (
             config_vars
             | README_SETTINGS[store]
+            | upload_client
             | {
                 "AWS_S3_ENDPOINT_URL": proxy.endpoint_url,
                 "HEROKUIFY_HASHED_NAMES": "1",
@@ -104,7 +105,7 @@ def test_a_store_builds_prunes_and_holds_every_byte(
 
 
 def test_a_store_that_says_it_takes_acls_and_refuses_them_gets_files_without(
-    build, config_vars, s3_server, s3_client, bucket
+    build, config_vars, s3_server, s3_client, bucket, upload_client
 ):
     """Issue 22: GetBucketOwnershipControls answers "not found", which on AWS means ACLs are on,
     and every write with x-amz-acl is refused, as on R2. The first refusal turns the ACL off for
@@ -116,10 +117,14 @@ def test_a_store_that_says_it_takes_acls_and_refuses_them_gets_files_without(
     concurrency = 4
     with running_proxy(s3_server.endpoint_url) as proxy:
         store = StoreProfile.named("r2-ownership-not-found", proxy)
-        settings = config_vars | {
-            "AWS_S3_ENDPOINT_URL": proxy.endpoint_url,
-            "HEROKUIFY_UPLOAD_CONCURRENCY": str(concurrency),
-        }
+        settings = (
+            config_vars
+            | upload_client
+            | {
+                "AWS_S3_ENDPOINT_URL": proxy.endpoint_url,
+                "HEROKUIFY_UPLOAD_CONCURRENCY": str(concurrency),
+            }
+        )
         first = build("compressor", settings)
         assert first.ok, first.output
         first_seen, first_refused = list(store.seen), list(store.refused)
