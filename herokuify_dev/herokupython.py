@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ WHERE_IT_IS = f"{VENDORED} or ${LOCATION_VAR}"
 SEEDS_ROOT = Path.home() / ".cache" / "herokuify-buildpack" / "heroku-python-cache"
 # What heroku/python keeps in CACHE_DIR (lib/cache.sh, lib/build_data.sh); the rest is others'.
 _ITS_CACHE = (Path(".heroku"), Path("build-data") / "python.json")
+_LEFT_IN_BUILD_DIR = (".heroku", ".profile.d")  # by heroku/python, with collectstatic off
 # Only what a build runs: its tests and release tooling stay behind.
 _NOT_RUN = ("spec", "builds", ".github", ".git")
 _S3_BASE_URL = re.compile(r'^S3_BASE_URL="https://([^/"]+)"', re.M)
@@ -149,6 +151,47 @@ class RealHerokuPython:
         return env
 
 
+class ReusedHerokuPython:
+    """Heroku's heroku/python, run for real on the first build of each set of requirements in
+    this process; each later build of an app with the same requirements gets what that run
+    left: its ``.heroku`` and ``.profile.d`` in BUILD_DIR, and its export file. For tests that
+    build one app many times to try what comes after heroku/python. Only builds with
+    DISABLE_COLLECTSTATIC=1, whose heroku/python result depends on nothing else."""
+
+    label = "heroku/python"
+
+    def __init__(self, real: RealHerokuPython, keep: Path) -> None:
+        self.real = real
+        self.keep = keep
+        self._lock = threading.Lock()  # one real run per key, also for concurrent builds
+
+    def compile(self, step: Step) -> int:
+        switch = step.env_dir / "DISABLE_COLLECTSTATIC"
+        if not switch.is_file() or switch.read_text().strip() != "1":
+            raise ValueError("ReusedHerokuPython needs DISABLE_COLLECTSTATIC=1")
+        key = CacheSeeds.key(self.real.source, step.build_dir, step.env.get("STACK", ""))
+        kept = self.keep / key
+        with self._lock:
+            if not kept.is_dir():
+                code = self.real.compile(step)
+                if code == 0:
+                    for name in _LEFT_IN_BUILD_DIR:
+                        _copy(step.build_dir / name, kept / name)
+                    shutil.copy2(step.export_file, kept / "export")
+                return code
+        step.transcript.step("Python app detected")
+        step.transcript.info("(heroku/python's result for these requirements, from its run on")
+        step.transcript.info(" this session's first build of them)")
+        for name in _LEFT_IN_BUILD_DIR:
+            _copy(kept / name, step.build_dir / name)
+        # As heroku/python links /app/.heroku/python to the build's (see approot.py).
+        (step.app_root / ".heroku").mkdir(parents=True, exist_ok=True)
+        (step.app_root / ".heroku" / "python").symlink_to(step.build_dir / ".heroku" / "python")
+        step.buildpack_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(kept / "export", step.export_file)
+        return 0
+
+
 class CacheSeeds:
     """heroku/python's part of CACHE_DIR after a build of the same requirements and Python,
     kept under ``root``: a new CACHE_DIR starts from it, as a redeploy's would, so that pip
@@ -164,7 +207,7 @@ class CacheSeeds:
         was not new, or its seed is already kept."""
         if (cache_dir / ".heroku").exists():
             return None
-        key = self._key(buildpack, app_dir, stack)
+        key = self.key(buildpack, app_dir, stack)
         seed = self.root / key
         if not seed.is_dir():
             return key
@@ -188,7 +231,7 @@ class CacheSeeds:
             shutil.rmtree(partial, ignore_errors=True)
 
     @staticmethod
-    def _key(buildpack: Path, app_dir: Path, stack: str) -> str:
+    def key(buildpack: Path, app_dir: Path, stack: str) -> str:
         """What heroku/python's cache depends on: its pip and Python versions, the app's
         requirements and the Python it asks for, and the stack."""
         digest = hashlib.sha256()

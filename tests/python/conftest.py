@@ -24,6 +24,7 @@ from herokuify_dev.herokupython import (
     CacheSeeds,
     PythonBuildpack,
     RealHerokuPython,
+    ReusedHerokuPython,
     serving_runtimes,
     vendored_buildpack,
 )
@@ -103,6 +104,13 @@ def heroku_python(runtimes: RuntimeServer) -> RealHerokuPython:
     """Heroku's own heroku/python, unmodified; a new CACHE_DIR starts from the last build of
     the same requirements, so that pip downloads nothing again."""
     return RealHerokuPython(heroku_python_source(), runtimes, CacheSeeds())
+
+
+@pytest.fixture(scope="session")
+def reused_heroku_python(heroku_python: RealHerokuPython, tmp_path_factory) -> ReusedHerokuPython:
+    """heroku/python run once per set of requirements in this worker, for the fault tests'
+    many builds of one app: ``build(..., python="heroku-reused")``."""
+    return ReusedHerokuPython(heroku_python, tmp_path_factory.mktemp("heroku-python-results"))
 
 
 @pytest.fixture(scope="session")
@@ -205,10 +213,11 @@ def build(tmp_path: Path, request: pytest.FixtureRequest) -> Build:
         app_dir = app if isinstance(app, Path) else FIXTURES / app
         workdir = tmp_path / f"build-{number}"
         python_buildpack: PythonBuildpack
-        if python == "heroku":
+        if python in ("heroku", "heroku-reused"):
             if series is not None:
                 app_dir = app_for_series(app_dir, series, workdir / "source")
-            python_buildpack = request.getfixturevalue("heroku_python")
+            fixture = "heroku_python" if python == "heroku" else "reused_heroku_python"
+            python_buildpack = request.getfixturevalue(fixture)
         else:
             name = app_dir.name if isinstance(app, str) else "minimal"
             standin = standin_for(name, series or "5.2")

@@ -74,8 +74,10 @@ def summary(request):
 
 @pytest.fixture
 def build(build):
-    """Every build here follows Heroku's own heroku/python (the compressor app pins 3.12)."""
-    return functools.partial(build, python="heroku")
+    """Every build here follows Heroku's own heroku/python (the compressor app pins 3.12), with
+    its collectstatic off as the quickstart sets it: run for real on this worker's first build
+    of the app's requirements, its result reused by the rest."""
+    return functools.partial(build, python="heroku-reused")
 
 
 @pytest.fixture
@@ -98,6 +100,7 @@ def proxied(config_vars, proxy, upload_client) -> dict[str, str]:
     return {
         **config_vars,
         **upload_client,
+        "DISABLE_COLLECTSTATIC": "1",
         "AWS_S3_ENDPOINT_URL": proxy.endpoint_url,
         "HEROKUIFY_S3_READ_TIMEOUT": str(READ_TIMEOUT),
     }
@@ -354,7 +357,7 @@ def compile_pids(build_dir: Path) -> list[int]:
 
 
 def test_build_killed_mid_upload_converges_on_the_next(
-    build, proxied, proxy, faults, s3_client, bucket, heroku_python, tmp_path
+    build, proxied, proxy, faults, s3_client, bucket, reused_heroku_python, tmp_path
 ):
     """SIGKILL while uploads run (slowed to two at a time, 50 ms each): the next build with the
     same cache uploads exactly what is missing or incomplete, and leaves a complete bucket and a
@@ -366,7 +369,11 @@ def test_build_killed_mid_upload_converges_on_the_next(
 
     def run() -> None:
         outcome["result"] = build_app(
-            FIXTURE, slow, heroku_python, workdir=workdir, stream=Transcript(io.StringIO())
+            FIXTURE,
+            slow,
+            reused_heroku_python,
+            workdir=workdir,
+            stream=Transcript(io.StringIO()),
         )
 
     thread = threading.Thread(target=run, daemon=True)  # a failed assert must not hang pytest
@@ -453,7 +460,7 @@ class ListingBarrier:
 
 
 def test_two_builds_of_different_commits_at_once_both_land(
-    proxied, proxy, s3_server, s3_client, bucket, heroku_python, tmp_path
+    proxied, proxy, s3_server, s3_client, bucket, reused_heroku_python, tmp_path
 ):
     """Two commits (some files changed, some only in one) built at once into the same bucket,
     each with its own cache, both planning from the same listing: both succeed and every
@@ -470,7 +477,11 @@ def test_two_builds_of_different_commits_at_once_both_land(
         config = {**proxied, "HEROKUIFY_HASHED_NAMES": "1", "AWS_S3_ENDPOINT_URL": endpoint_url}
         start.wait()
         return build_app(
-            app, config, heroku_python, workdir=tmp_path / name, stream=Transcript(io.StringIO())
+            app,
+            config,
+            reused_heroku_python,
+            workdir=tmp_path / name,
+            stream=Transcript(io.StringIO()),
         )
 
     with running_proxy(s3_server.endpoint_url) as second:
