@@ -77,3 +77,17 @@ header() {
 	[[ "${output}" == *"+ helper::config_var_is "* ]]
 	[[ "${output}" == *"$(header "skipped, because HEROKUIFY_DISABLE=1")"* ]]
 }
+
+@test "site-packages is read from the Python's layout, else asked of the Python" {
+	# shellcheck source=lib/python.sh
+	source "${REPO_DIR}/lib/python.sh"
+	local prefix="${BATS_TEST_TMPDIR}/python"
+	mkdir -p "${prefix}/bin" "${prefix}/lib/python3.12/site-packages"
+	printf '#!/bin/sh\necho asked\n' >"${prefix}/bin/python3"
+	chmod +x "${prefix}/bin/python3"
+	run python::site_packages "${prefix}/bin/python3"
+	[ "${output}" == "${prefix}/lib/python3.12/site-packages" ]
+	mkdir -p "${prefix}/lib/python3.13/site-packages"
+	run python::site_packages "${prefix}/bin/python3"
+	[ "${output}" == "asked" ]
+}
