@@ -30,13 +30,18 @@ helper::config_var_is() {
 # A plain copy into a folder of the app's Python path: the helper is pure Python, so this needs
 # neither network nor a build backend.
 helper::install() {
-	local target="$1"
+	local target="$1" cache_dir="${2:-}"
 	mkdir -p "${target}"
 	rm -rf "${target}/herokuify_buildpack"
 	mkdir "${target}/herokuify_buildpack"
 	# "/.": what the folder holds, also where it is a link (cnb-prepare's, in this repository).
 	cp -R "${BUILDPACK_DIR}/herokuify_buildpack/." "${target}/herokuify_buildpack"
 	find "${target}/herokuify_buildpack" -name __pycache__ -prune -exec rm -rf {} +
+	# The last build's bytecode, checked against each source's hash (herokuify_buildpack/bytecode.py).
+	if [[ -n "${cache_dir}" && -d "${cache_dir}/herokuify/bytecode" ]]; then
+		cp -R "${cache_dir}/herokuify/bytecode/." "${target}/herokuify_buildpack"
+		rm -f "${target}/herokuify_buildpack/.sources"
+	fi
 }
 
 # Checks the bucket and lists static/ in a process of its own, started before anything else: on

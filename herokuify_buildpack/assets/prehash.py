@@ -6,7 +6,9 @@ links to a listed source takes the source's ETag, a file the build wrote itself 
 it recorded, and any other file is hashed when it is scanned: the result is the same as hashing
 every file afterwards.
 
-The second process runs ``hash_listed_files``: NUL-separated paths on stdin, JSON on stdout.
+The second process runs ``hash_listed_files``: NUL-separated paths on stdin, JSON on stdout. A
+small app's files are hashed in the build's process instead, when first asked for: starting a
+second Python would cost more than the hashing, and compete with Django's start for a core.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ _WORKER_CODE = (
     "from herokuify_buildpack.assets import prehash; prehash.hash_listed_files()"
 )
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+IN_PROCESS_LIMIT = 300  # sources, at most, that the build's own process hashes
 
 
 class SourceEtags:
@@ -38,6 +41,14 @@ class SourceEtags:
         Python may need it to start (Heroku's finds libpython through LD_LIBRARY_PATH).
         ``times`` gets the worker's wall time, from its start to its answer, once read."""
         self._times = times
+        self._hashed: dict[str, str] | None = None
+        self._unreadable: dict[str, str] = {}
+        self._recorded: dict[str, str] = {}
+        sources = list(sources)
+        self._worker: subprocess.Popen[bytes] | None = None
+        self._in_process: list[Path] = sources if len(sources) <= IN_PROCESS_LIMIT else []
+        if self._in_process:
+            return
         with tempfile.TemporaryFile() as listing:
             listing.write(b"\0".join(os.fsencode(source) for source in sources))
             listing.seek(0)
@@ -51,9 +62,6 @@ class SourceEtags:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
             )
-        self._hashed: dict[str, str] | None = None
-        self._unreadable: dict[str, str] = {}
-        self._recorded: dict[str, str] = {}
 
     def source_etag(self, source: str) -> str | None:
         """The ETag of a listed source file (waiting for the worker), or None if not listed."""
@@ -81,6 +89,11 @@ class SourceEtags:
         return known if known is not None else expected_etag(path, size)
 
     def _collect_answer(self) -> None:
+        if self._worker is None:
+            started = _now()
+            self._hashed, self._unreadable = _hash(os.fsencode(path) for path in self._in_process)
+            self._times.add(steptimes.HASHING, _now() - started)
+            return
         answer, stderr = self._worker.communicate()
         if self._worker.returncode != 0:
             raise RuntimeError(f"the hashing process failed: {stderr.decode(errors='replace')}")
@@ -96,17 +109,23 @@ def _now() -> float:
     return time.clock_gettime(time.CLOCK_MONOTONIC)
 
 
-def hash_listed_files() -> None:
+def _hash(listed: Iterable[bytes]) -> tuple[dict[str, str], dict[str, str]]:
+    """Each path's ETag, and why each path that could not be read could not."""
     hashed: dict[str, str] = {}
     unreadable: dict[str, str] = {}
-    for listed in sys.stdin.buffer.read().split(b"\0"):
-        if not listed:
+    for each in listed:
+        if not each:
             continue
-        path = os.fsdecode(listed)
+        path = os.fsdecode(each)
         try:
             hashed[path] = expected_etag(Path(path), os.stat(path).st_size)
         except OSError as exc:
             unreadable[path] = exc.strerror or type(exc).__name__
+    return hashed, unreadable
+
+
+def hash_listed_files() -> None:
+    hashed, unreadable = _hash(sys.stdin.buffer.read().split(b"\0"))
     # JSON escapes the surrogates that stand for undecodable bytes in file names, and the
     # reader gets the same strings back.
     json.dump({"hashed": hashed, "unreadable": unreadable, "finished": _now()}, sys.stdout)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from herokuify_buildpack import bytecode
 from herokuify_buildpack.bucket.lister import BucketAnswers
 from herokuify_buildpack.config import Config
 from herokuify_buildpack.core import BuildPaths, compile_app
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     def compile_with(env: dict[str, str], answers: BucketAnswers) -> None:
         paths = BuildPaths(build_dir, args.cache_dir.resolve(), args.manage_py)
         compile_app(paths, env, answers, ClassicPlatform(build_dir))
+        bytecode.keep(paths.cache_dir)
 
     return handover.hand_over(args.env_dir, "ENV_DIR", args, compile_with)
 

@@ -91,3 +91,16 @@ header() {
 	run python::site_packages "${prefix}/bin/python3"
 	[ "${output}" == "asked" ]
 }
+
+@test "the helper's bytecode kept in CACHE_DIR is restored into the slug, its stamp left out" {
+	# shellcheck source=lib/helper.sh
+	source "${REPO_DIR}/lib/helper.sh"
+	local BUILDPACK_DIR="${REPO_DIR}" target="${BATS_TEST_TMPDIR}/site-packages"
+	mkdir -p "${CACHE_DIR}/herokuify/bytecode/__pycache__"
+	printf 'bytecode' >"${CACHE_DIR}/herokuify/bytecode/__pycache__/core.cpython-312.pyc"
+	printf 'stamp' >"${CACHE_DIR}/herokuify/bytecode/.sources"
+	helper::install "${target}" "${CACHE_DIR}"
+	[ "$(cat "${target}/herokuify_buildpack/__pycache__/core.cpython-312.pyc")" == "bytecode" ]
+	[ -f "${target}/herokuify_buildpack/core.py" ]
+	[ ! -e "${target}/herokuify_buildpack/.sources" ]
+}

@@ -22,6 +22,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.utils import parse_timestamp
 
+from herokuify_buildpack.assets import prehash
 from herokuify_buildpack.assets.prehash import SourceEtags
 from herokuify_buildpack.bucket import pruning, releases
 from herokuify_buildpack.bucket.client import make_client as build_client
@@ -429,7 +430,14 @@ def test_build_client_reads_listing_timestamps_as_botocore_does(
     assert naive == parse_timestamp("2026-11-23T23:11:17")
 
 
-def test_source_etags_serve_links_to_sources_and_hash_the_rest(tmp_path):
+@pytest.fixture(params=["worker", "in-process"])
+def hashing(request, monkeypatch) -> None:
+    """Both ways SourceEtags hashes: in a second process, and for a small app in the build's."""
+    limit = 0 if request.param == "worker" else prehash.IN_PROCESS_LIMIT
+    monkeypatch.setattr(prehash, "IN_PROCESS_LIMIT", limit)
+
+
+def test_source_etags_serve_links_to_sources_and_hash_the_rest(tmp_path, hashing):
     """SourceEtags hashes sources in a second process while collectstatic links them: a link to
     a prehashed source gets its ETag, a file the build recorded its own, and a real file or a
     link to anything else is hashed as it is."""
@@ -443,7 +451,7 @@ def test_source_etags_serve_links_to_sources_and_hash_the_rest(tmp_path):
 
     times = StepTimes()
     etags = SourceEtags([sources / "app.css", sources / "big.bin"], os.environ, times)
-    assert times.seconds == {}  # known once the worker's answer is read
+    assert times.seconds == {}  # known once the hashing's answer is read
     for name in ("app.css", "big.bin", "other.js", "app.1a2b3c.css"):
         path = collected / name
         assert etags.etag(path, path.stat().st_size) == expected_etag(path, path.stat().st_size)
@@ -459,11 +467,12 @@ def test_source_etags_serve_links_to_sources_and_hash_the_rest(tmp_path):
     assert etags.source_etag(str(tmp_path / "elsewhere" / "other.js")) is None
     etags.record(str(collected / "app.1a2b3c.css"), "recorded")
     assert etags.etag(collected / "app.1a2b3c.css", 19) == "recorded"
-    # The worker's wall time, on a clock it shares with the build: from its start to its answer.
+    # The hashing's wall time: for the worker, on a clock it shares with the build, from its
+    # start to its answer.
     assert 0 < times.seconds[HASHING] < 60
 
 
-def test_source_etags_name_a_source_that_cannot_be_read(tmp_path):
+def test_source_etags_name_a_source_that_cannot_be_read(tmp_path, hashing):
     """Root reads mode-000 files, so a folder in the list stands in for an unreadable file."""
     folder = tmp_path / "not-a-file.css"
     folder.mkdir()
