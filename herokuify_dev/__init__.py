@@ -1,8 +1,8 @@
 """Developer and test tooling for herokuify-buildpack (not part of the slug).
 
-Its botocore signs in Python, as the build's does (see herokuify_buildpack/pythonsigning.py):
-requirements-dev.txt installs awscrt for the build's CRT upload path, and botocore's own use of
-it left the local build hanging after Ctrl-C now and then, while the suite ran.
+Its botocore signs in Python, as the build's does (see herokuify_buildpack/pythonsigning.py),
+although requirements-dev.txt installs awscrt for the build's CRT upload path: the tools and
+the tests talk to S3 as the build's own botocore does.
 """
 
 import herokuify_buildpack.pythonsigning  # noqa: F401
