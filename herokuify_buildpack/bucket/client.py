@@ -34,7 +34,8 @@ from herokuify_buildpack.errors import HerokuifyError
 # quota (about 35 retries) meant to stop retry storms in long-running services: in a build's
 # one burst of uploads it runs out and turns a brief S3 hiccup into a failed deploy. The
 # attempt budget and timeouts are tuned for a build, where waiting minutes helps nobody.
-_RETRIES = {"mode": "legacy", "total_max_attempts": 6}
+ATTEMPTS = 6  # per request, the first included; the CRT upload path keeps the same budget
+_RETRIES = {"mode": "legacy", "total_max_attempts": ATTEMPTS}
 PUBLIC_READ = "public-read"
 _AWS_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")  # us-east-1, us-gov-west-1, B2's us-west-004
 # How stores refuse an object ACL: AWS on a bucket whose Object Ownership is "Bucket owner

@@ -31,12 +31,12 @@ from botocore.parsers import create_parser
 
 from herokuify_buildpack import errors
 from herokuify_buildpack.bucket import credentials
+from herokuify_buildpack.bucket.client import ATTEMPTS
 from herokuify_buildpack.config import S3Config, UploadSettings
 from herokuify_buildpack.upload.etag import PART_SIZE
 from herokuify_buildpack.upload.localfiles import LocalFile
 from herokuify_buildpack.upload.transfer import AclDrop, TransferReport
 
-ATTEMPTS = 6  # as botocore's total_max_attempts in bucket/client.py
 _BACKOFF_MS = 500  # before the nth retry, CRT waits up to this times 2**(n-1), with jitter
 _MOST_BACKOFF = sum(_BACKOFF_MS * 2**retry for retry in range(ATTEMPTS - 1)) / 1000
 # CRT's standard retry strategy holds a token bucket per host, which a build's one burst of
