@@ -9,6 +9,7 @@ test says ``python="heroku"``, else after the stand-in, which leaves the same sl
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import shutil
 import subprocess
@@ -83,6 +84,40 @@ OLD_DJANGO_SERIES = {"3.1": ("Django>=3.1,<3.2", "3.11")}
 # A supported Django on a Python it cannot import on (cgi is gone from 3.13), as on a platform
 # whose default Python is newer than the app's Django.
 MISMATCHED_SERIES = {"3.2-on-3.13": ("Django>=3.2,<3.3", "3.13")}
+
+
+# How long each test took in a full run (tests/python/durations.json): the run starts the longest
+# first, so that no long test is left to end it alone on 2 cores. A test it does not name, a new
+# one, goes first of all. Refreshed by `script/test --save-durations`.
+DURATIONS = Path(__file__).with_name("durations.json")
+_measured: dict[str, float] = {}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--save-durations",
+        action="store_true",
+        help=f"write each test's seconds to {DURATIONS.name}, which orders later runs",
+    )
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own ordering by fixtures, which the sort keeps
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    known = json.loads(DURATIONS.read_text()) if DURATIONS.is_file() else {}
+    items.sort(key=lambda item: -known.get(item.nodeid, float("inf")))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _measured[report.nodeid] = _measured.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Under xdist the controller hears every worker's reports; a worker writes nothing.
+    if session.config.getoption("save_durations") and not hasattr(session.config, "workerinput"):
+        known = json.loads(DURATIONS.read_text()) if DURATIONS.is_file() else {}
+        merged = {**known, **{nodeid: round(took, 1) for nodeid, took in _measured.items()}}
+        ordered = dict(sorted(merged.items(), key=lambda entry: -entry[1]))
+        DURATIONS.write_text(json.dumps(ordered, indent=0) + "\n")
 
 
 @pytest.fixture(scope="session")
