@@ -31,8 +31,9 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from herokuify_dev.linkedcopy import linked_copy
 from herokuify_dev.pyruntime import unpacked_runtime
-from herokuify_dev.standin import StandIn, copy_tree
+from herokuify_dev.standin import StandIn
 
 BUILDPACK_ID = "heroku/python"
 _REPO = Path(__file__).resolve().parents[1]
@@ -72,7 +73,7 @@ def build(runtime: str, installed: str) -> None:
     for layer in (python_layer, venv):
         shutil.rmtree(layer, ignore_errors=True)
     print(f"[Installing Python] (stand-in: {Path(runtime).name})", flush=True)
-    copy_tree(Path(runtime), python_layer)
+    linked_copy(Path(runtime), python_layer)
     _write_layer(python_layer, cache=True, env={
         "LANG.override": "C.UTF-8",
         "PYTHONHOME.override": str(python_layer),
@@ -197,7 +198,7 @@ def _fill_venv(installed: Path, venv: Path) -> None:
     [packages] = installed.glob("lib/python*/site-packages")
     [target] = venv.glob("lib/python*/site-packages")
     shutil.rmtree(target)
-    copy_tree(packages, target)
+    linked_copy(packages, target)
     shebang = f"#!{venv / 'bin' / 'python'}\n".encode()
     for script in (installed / "bin").iterdir():
         if script.is_symlink() or not script.is_file():

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Protocol
 
 from herokuify_dev.approot import in_app_root
+from herokuify_dev.linkedcopy import linked_copy
 from herokuify_dev.pyruntime import RuntimeServer, runtime_server
 from herokuify_dev.transcript import Transcript, run
 
@@ -176,14 +177,14 @@ class ReusedHerokuPython:
                 code = self.real.compile(step)
                 if code == 0:
                     for name in _LEFT_IN_BUILD_DIR:
-                        _copy(step.build_dir / name, kept / name)
+                        linked_copy(step.build_dir / name, kept / name)
                     shutil.copy2(step.export_file, kept / "export")
                 return code
         step.transcript.step("Python app detected")
         step.transcript.info("(heroku/python's result for these requirements, from its run on")
         step.transcript.info(" this session's first build of them)")
         for name in _LEFT_IN_BUILD_DIR:
-            _copy(kept / name, step.build_dir / name)
+            linked_copy(kept / name, step.build_dir / name)
         # As heroku/python links /app/.heroku/python to the build's (see approot.py).
         (step.app_root / ".heroku").mkdir(parents=True, exist_ok=True)
         (step.app_root / ".heroku" / "python").symlink_to(step.build_dir / ".heroku" / "python")
@@ -213,7 +214,7 @@ class CacheSeeds:
             return key
         for entry in _ITS_CACHE:
             if (seed / entry).exists():
-                _copy(seed / entry, cache_dir / entry)
+                linked_copy(seed / entry, cache_dir / entry)
         return None
 
     def save(self, key: str, cache_dir: Path) -> None:
@@ -222,7 +223,7 @@ class CacheSeeds:
         try:
             for entry in _ITS_CACHE:
                 if (cache_dir / entry).exists():
-                    _copy(cache_dir / entry, partial / entry)
+                    linked_copy(cache_dir / entry, partial / entry)
             # Whole or not at all. A build of the same inputs may have saved one meanwhile:
             # then the rename fails, and that one is kept.
             with contextlib.suppress(FileExistsError, OSError):
@@ -242,20 +243,3 @@ class CacheSeeds:
             digest.update(b"\0")
         digest.update(stack.encode())
         return digest.hexdigest()[:24]
-
-
-def _copy(source: Path, target: Path) -> None:
-    """Hard links where it can: heroku/python moves what it restores, and replaces files
-    rather than edit them, so the seed stays intact."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if source.is_dir():
-        shutil.copytree(source, target, symlinks=True, copy_function=_link_or_copy)
-    else:
-        _link_or_copy(str(source), str(target))
-
-
-def _link_or_copy(source: str, target: str) -> None:
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)

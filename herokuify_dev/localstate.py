@@ -28,6 +28,7 @@ from typing import Any
 
 from herokuify_buildpack.bucket.client import PUBLIC_READ
 from herokuify_buildpack.upload.etag import PART_SIZE
+from herokuify_dev.linkedcopy import linked_copy
 
 DEFAULT_STATE_ROOT = Path.home() / ".cache" / "herokuify-buildpack" / "local"
 INDEX = "objects.json"
@@ -125,7 +126,7 @@ def save_bucket(client: Any, bucket: str, folder: Path, restored: Listing | None
         key = keys[number]
         body = f"{number:06d}"
         if key in kept:
-            _link_or_copy(folder / kept[key]["body"], partial / body)
+            linked_copy(folder / kept[key]["body"], partial / body)
             return {**kept[key], "body": body}
         answer = client.get_object(Bucket=bucket, Key=key)
         (partial / body).write_bytes(answer["Body"].read())
@@ -188,13 +189,6 @@ _SETTINGS = (
         "LifecycleConfiguration",
     ),
 )
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    try:
-        os.link(source, target)  # the old copy is removed once the new one is complete
-    except OSError:
-        shutil.copyfile(source, target)
 
 
 def restore_bucket(client: Any, bucket: str, folder: Path) -> Listing:

@@ -28,6 +28,7 @@ from pathlib import Path
 from herokuify_dev import pyruntime
 from herokuify_dev.approot import in_app_root
 from herokuify_dev.herokupython import Step
+from herokuify_dev.linkedcopy import linked_copy
 from herokuify_dev.transcript import INDENT, Transcript, run
 
 DEFAULT_CACHE_ROOT = Path.home() / ".cache" / "herokuify-buildpack" / "standin"
@@ -120,7 +121,7 @@ class StandIn:
         """Installs into ``home``/.heroku/python, with ``home`` as /app, as heroku/python does."""
         name = self.app_dir.name
         transcript.step(f"Installing the stand-in's Python for {name} (once per inputs)")
-        copy_tree(pyruntime.unpacked_runtime(self.runtime()), home / ".heroku" / "python")
+        linked_copy(pyruntime.unpacked_runtime(self.runtime()), home / ".heroku" / "python")
         # The stand-in's own pip run may use this machine's pip configuration and cache.
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
         env["LD_LIBRARY_PATH"] = f"{PYTHON_HOME}/lib"
@@ -149,7 +150,7 @@ class StandIn:
         """All of heroku/python's work but its collectstatic: Python and the packages in
         BUILD_DIR/.heroku/python, /app's link to it, the export file and .profile.d."""
         python_dir = step.build_dir / ".heroku" / "python"
-        copy_tree(self.installed(step.transcript), python_dir)
+        linked_copy(self.installed(step.transcript), python_dir)
         link = step.app_root / ".heroku" / "python"
         link.parent.mkdir(parents=True, exist_ok=True)
         link.unlink(missing_ok=True)
@@ -189,20 +190,6 @@ def find_manage_py(build_dir: Path, max_depth: int = 3) -> Path | None:
         if "manage.py" in files and (Path(root) / "manage.py").is_file():
             found.append((depth, str(rel / "manage.py")))
     return build_dir / min(found)[1] if found else None
-
-
-def copy_tree(source: Path, target: Path) -> None:
-    """A copy of ``source`` made of hard links where it can be: nearly free, and writers
-    replace files rather than edit them, so the cached original stays intact."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(source, target, symlinks=True, copy_function=_link_or_copy)
-
-
-def _link_or_copy(src: str, dst: str) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
 
 
 def _indent(line: str) -> str:
