@@ -22,7 +22,7 @@ def linked_copy(source: Path, target: Path) -> None:
             shutil.copy2(source, target)
         return
     # cp rather than shutil.copytree, which spends seconds of Python on a runtime's thousands of
-    # files; -T copies into ``target`` itself, as copytree would, even where it exists.
+    # files. -T: ``target`` is the copy itself, never a folder to copy ``source`` into.
     existed = target.exists()
     linked = subprocess.run(
         ["cp", "-a", "--link", "-T", "--", source, target], capture_output=True, text=True

@@ -101,9 +101,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-@pytest.hookimpl(trylast=True)  # after pytest's own ordering by fixtures, which the sort keeps
+def _recorded_durations() -> dict[str, float]:
+    return json.loads(DURATIONS.read_text()) if DURATIONS.is_file() else {}
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own ordering, which ties keep (a stable sort)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    known = json.loads(DURATIONS.read_text()) if DURATIONS.is_file() else {}
+    known = _recorded_durations()
     items.sort(key=lambda item: -known.get(item.nodeid, float("inf")))
 
 
@@ -114,8 +118,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     # Under xdist the controller hears every worker's reports; a worker writes nothing.
     if session.config.getoption("save_durations") and not hasattr(session.config, "workerinput"):
-        known = json.loads(DURATIONS.read_text()) if DURATIONS.is_file() else {}
-        merged = {**known, **{nodeid: round(took, 1) for nodeid, took in _measured.items()}}
+        measured = {nodeid: round(took, 1) for nodeid, took in _measured.items()}
+        merged = {**_recorded_durations(), **measured}
         ordered = dict(sorted(merged.items(), key=lambda entry: -entry[1]))
         DURATIONS.write_text(json.dumps(ordered, indent=0) + "\n")
 
