@@ -46,8 +46,8 @@ class SourceEtags:
         self._recorded: dict[str, str] = {}
         sources = list(sources)
         self._worker: subprocess.Popen[bytes] | None = None
-        self._in_process: list[Path] = sources if len(sources) <= IN_PROCESS_LIMIT else []
-        if self._in_process:
+        if len(sources) <= IN_PROCESS_LIMIT:  # none at all included: no process for nothing
+            self._in_process = sources
             return
         with tempfile.TemporaryFile() as listing:
             listing.write(b"\0".join(os.fsencode(source) for source in sources))

@@ -472,6 +472,17 @@ def test_source_etags_serve_links_to_sources_and_hash_the_rest(tmp_path, hashing
     assert 0 < times.seconds[HASHING] < 60
 
 
+def test_source_etags_start_no_process_for_an_app_without_sources(tmp_path, monkeypatch):
+    def no_process(*args, **kwargs):
+        raise AssertionError("a hashing process was started for no source")
+
+    monkeypatch.setattr(prehash.subprocess, "Popen", no_process)
+    etags = SourceEtags([], os.environ, StepTimes())
+    (tmp_path / "made.css").write_bytes(b"made")
+    path = tmp_path / "made.css"
+    assert etags.etag(path, 4) == expected_etag(path, 4)
+
+
 def test_source_etags_name_a_source_that_cannot_be_read(tmp_path, hashing):
     """Root reads mode-000 files, so a folder in the list stands in for an unreadable file."""
     folder = tmp_path / "not-a-file.css"
